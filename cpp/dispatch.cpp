@@ -1,0 +1,118 @@
+// Detects what the CPU supports and fills in the kernel table to use.
+#include "dispatch.hpp"
+
+#include <atomic>
+#include <stdexcept>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#endif
+
+namespace fastmse {
+namespace {
+
+struct Target {
+    const char* name;
+    const KernelTable& (*table)();
+    bool (*supported)();
+};
+
+bool always() { return true; }
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+// Extended control register 0: which register states the operating system saves on a
+// context switch. A CPU flag alone is not enough, the OS must also save the wide registers.
+uint64_t read_xcr0() {
+    uint32_t eax = 0, edx = 0;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+bool os_saves(uint64_t state_bits) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    const bool osxsave = ecx & (1u << 27);
+    return osxsave && (read_xcr0() & state_bits) == state_bits;
+}
+
+bool has_avx2_fma() {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    const bool fma = ecx & (1u << 12);
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    const bool avx2 = ebx & (1u << 5);
+    return fma && avx2 && os_saves(0x6);  // SSE and AVX state
+}
+
+bool has_avx512() {
+    unsigned eax, ebx, ecx, edx;
+    if (!has_avx2_fma() || !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    const bool f = ebx & (1u << 16), dq = ebx & (1u << 17);
+    const bool bw = ebx & (1u << 30), vl = ebx & (1u << 31);
+    return f && dq && bw && vl && os_saves(0xe6);  // plus opmask and the upper ZMM state
+}
+
+#endif
+
+const Target kTargets[] = {
+    {"scalar", &scalar::kernel_table, &always},
+#ifdef FASTMSE_HAVE_NEON
+    {"neon", &neon::kernel_table, &always},
+#endif
+#ifdef FASTMSE_HAVE_AVX2
+    {"avx2", &avx2::kernel_table, &has_avx2_fma},
+#endif
+#ifdef FASTMSE_HAVE_AVX512
+    {"avx512", &avx512::kernel_table, &has_avx512},
+#endif
+};
+
+std::atomic<const KernelTable*> g_active{nullptr};
+
+}  // namespace
+
+const KernelTable& active_kernels() { return *g_active.load(std::memory_order_relaxed); }
+
+std::vector<std::string> built_targets() {
+    std::vector<std::string> names;
+    for (const Target& target : kTargets) names.emplace_back(target.name);
+    return names;
+}
+
+std::vector<std::string> supported_targets() {
+    std::vector<std::string> names;
+    for (const Target& target : kTargets) {
+        if (target.supported()) names.emplace_back(target.name);
+    }
+    return names;
+}
+
+bool select_best_target(const std::string& cap) {
+    const Target* best = nullptr;
+    bool cap_found = false;
+    for (const Target& target : kTargets) {
+        if (target.supported()) best = &target;
+        if (cap == target.name) {
+            cap_found = true;
+            break;
+        }
+    }
+    if (!cap.empty() && !cap_found) return false;
+    g_active.store(&best->table());
+    return true;
+}
+
+void use_target(const std::string& name) {
+    for (const Target& target : kTargets) {
+        if (name != target.name) continue;
+        if (!target.supported()) {
+            throw std::invalid_argument("SIMD target '" + name + "' is not supported by this CPU");
+        }
+        g_active.store(&target.table());
+        return;
+    }
+    throw std::invalid_argument("SIMD target '" + name + "' is not built into this fastmse");
+}
+
+}  // namespace fastmse

@@ -1,0 +1,300 @@
+// Chunking, threading and strided access around the per-target kernels.
+//
+// Every array is cut into chunks of kChunk elements counted from the start of each slice, in
+// C order. A chunk is summed by one kernel call, on contiguous memory or on a copy gathered
+// from strided memory; chunk sums combine in a pairwise tree in chunk order. Threads only
+// decide who computes which chunk, so the result is the same for every thread count, and a
+// strided array gives the same bits as its contiguous copy.
+#include "driver.hpp"
+
+#include <algorithm>
+
+#include "dispatch.hpp"
+#include "threads.hpp"
+
+namespace fastmse {
+namespace {
+
+template <class T>
+const KernelSet<T>& kernels();
+
+template <>
+const KernelSet<float>& kernels<float>() {
+    return active_kernels().f32;
+}
+
+template <>
+const KernelSet<double>& kernels<double>() {
+    return active_kernels().f64;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The only OpenMP construct in fastmse. With one thread it never enters OpenMP, which keeps
+// small calls cheap and a forked child away from the pool it did not inherit.
+template <class Body>
+void parallel_for(int64_t n, int threads, Body body) {
+#ifdef FASTMSE_HAVE_OPENMP
+    if (threads > 1 && n > 1) {
+        threads = static_cast<int>(std::min<int64_t>(threads, n));
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t i = 0; i < n; ++i) body(i);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; ++i) body(i);
+}
+
+// Returns the pairwise sum of chunk(0), ..., chunk(n - 1), computed on up to `threads` threads.
+template <class Chunk>
+Sums sum_chunks(int64_t n, int threads, Chunk chunk) {
+    PairwiseSum<Sums> total;
+    if (n == 1 || threads <= 1) {
+        for (int64_t i = 0; i < n; ++i) total.add(chunk(i));
+        return total.total();
+    }
+
+    std::vector<Sums> partial(n);
+    parallel_for(n, threads, [&](int64_t i) { partial[i] = chunk(i); });
+    for (const Sums& sums : partial) total.add(sums);
+    return total.total();
+}
+
+// Per-thread buffers that hold one gathered chunk of each operand.
+template <class T>
+T* scratch(int operand) {
+    thread_local std::vector<T> buffers[Problem::count];
+    std::vector<T>& buffer = buffers[operand];
+    if (buffer.size() < static_cast<size_t>(kChunk)) buffer.resize(kChunk);
+    return buffer.data();
+}
+
+// Calls visit(index, run, done) for the runs along the last axis that cover `count` elements
+// from flat position `begin` of `shape` in C order; `index` is the run's first multi-index
+// and `done` the number of elements before it.
+template <class Visit>
+void for_each_run(const std::vector<int64_t>& shape, int64_t begin, int64_t count, Visit visit) {
+    const int ndim = static_cast<int>(shape.size());
+    std::vector<int64_t> index(ndim);
+    if (ndim == 0) {
+        visit(index, 1, 0);
+        return;
+    }
+
+    for (int d = ndim - 1; d >= 0; --d) {
+        index[d] = begin % shape[d];
+        begin /= shape[d];
+    }
+
+    for (int64_t done = 0; done < count;) {
+        const int64_t run = std::min(shape[ndim - 1] - index[ndim - 1], count - done);
+        visit(index, run, done);
+        done += run;
+        index[ndim - 1] += run;
+        for (int d = ndim - 1; d > 0 && index[d] == shape[d]; --d) {
+            index[d] = 0;
+            ++index[d - 1];
+        }
+    }
+}
+
+// One call's operands, split into the kept (outer) and reduced (inner) axes.
+template <class T>
+class Operands {
+  public:
+    explicit Operands(const Problem& problem) : problem_(problem) {
+        const auto split = problem.shape.begin() + problem.outer_dims;
+        outer_shape_.assign(problem.shape.begin(), split);
+        inner_shape_.assign(split, problem.shape.end());
+        slice_size_ = 1;
+        for (int64_t extent : inner_shape_) slice_size_ *= extent;
+        for (int op = 0; op < Problem::count; ++op) {
+            present_[op] = problem.data[op] != nullptr;
+            contiguous_[op] = !present_[op] || is_inner_contiguous(problem.strides[op]);
+        }
+    }
+
+    int64_t slice_count() const {
+        int64_t count = 1;
+        for (int64_t extent : outer_shape_) count *= extent;
+        return count;
+    }
+    int64_t slice_size() const { return slice_size_; }
+    bool has(int op) const { return present_[op]; }
+
+    // Calls kernel(y_true, y_pred, weights, out, n) on elements [begin, begin + n) of slice
+    // `slice`, gathering the strided operands into scratch buffers and scattering `out` back.
+    template <class Kernel>
+    Sums run(int64_t slice, int64_t begin, int64_t n, Kernel kernel) const {
+        std::array<T*, Problem::count> pointers = {};
+        for (int op = 0; op < Problem::count; ++op) {
+            if (!present_[op]) continue;
+            char* base = slice_base(op, slice);
+            if (contiguous_[op]) {
+                pointers[op] = reinterpret_cast<T*>(base) + begin;
+            } else {
+                pointers[op] = scratch<T>(op);
+                if (op != Problem::out) copy(op, base, begin, n, pointers[op], true);
+            }
+        }
+
+        Sums sums = kernel(pointers[Problem::y_true], pointers[Problem::y_pred],
+                           pointers[Problem::weights], pointers[Problem::out], n);
+
+        if (present_[Problem::out] && !contiguous_[Problem::out]) {
+            copy(Problem::out, slice_base(Problem::out, slice), begin, n,
+                 pointers[Problem::out], false);
+        }
+        return sums;
+    }
+
+  private:
+    bool is_inner_contiguous(const std::vector<int64_t>& strides) const {
+        int64_t expected = sizeof(T);
+        for (int d = static_cast<int>(problem_.shape.size()) - 1; d >= problem_.outer_dims; --d) {
+            if (problem_.shape[d] == 1) continue;
+            if (strides[d] != expected) return false;
+            expected *= problem_.shape[d];
+        }
+        return true;
+    }
+
+    char* slice_base(int op, int64_t slice) const {
+        char* base = problem_.data[op];
+        const std::vector<int64_t>& strides = problem_.strides[op];
+        for (int d = problem_.outer_dims - 1; d >= 0; --d) {
+            base += (slice % outer_shape_[d]) * strides[d];
+            slice /= outer_shape_[d];
+        }
+        return base;
+    }
+
+    // Copies n elements from flat position `begin` of a strided slice into `buffer`
+    // (gather), or from `buffer` into the slice (scatter).
+    void copy(int op, char* base, int64_t begin, int64_t n, T* buffer, bool gather) const {
+        const int64_t* strides = problem_.strides[op].data() + problem_.outer_dims;
+        const int inner_dims = static_cast<int>(inner_shape_.size());
+        const int64_t step = inner_dims > 0 ? strides[inner_dims - 1] : 0;
+        for_each_run(inner_shape_, begin, n,
+                     [&](const std::vector<int64_t>& index, int64_t run, int64_t done) {
+                         char* p = base;
+                         for (int d = 0; d < inner_dims; ++d) p += index[d] * strides[d];
+                         for (int64_t i = 0; i < run; ++i, p += step) {
+                             T* element = reinterpret_cast<T*>(p);
+                             if (gather) {
+                                 buffer[done + i] = *element;
+                             } else {
+                                 *element = buffer[done + i];
+                             }
+                         }
+                     });
+    }
+
+    const Problem& problem_;
+    std::vector<int64_t> outer_shape_, inner_shape_;
+    int64_t slice_size_ = 1;
+    std::array<bool, Problem::count> present_ = {};
+    std::array<bool, Problem::count> contiguous_ = {};
+};
+
+template <class T, class Kernel>
+Sums sum_slice(const Operands<T>& operands, int64_t slice, int threads, Kernel kernel) {
+    const int64_t size = operands.slice_size();
+    return sum_chunks(ceil_div(size, kChunk), threads, [&](int64_t chunk) {
+        const int64_t begin = chunk * kChunk;
+        return operands.run(slice, begin, std::min(kChunk, size - begin), kernel);
+    });
+}
+
+template <class T>
+std::vector<Sums> reduce_slices_typed(const Problem& problem) {
+    const Operands<T> operands(problem);
+    const KernelSet<T>& set = kernels<T>();
+    const bool weighted = operands.has(Problem::weights);
+    auto kernel = [&](const T* t, const T* p, const T* w, T*, int64_t n) {
+        return set.reduce(t, p, weighted ? w : nullptr, n);
+    };
+
+    const int64_t slices = operands.slice_count();
+    const int threads = threads_for(slices * operands.slice_size());
+    std::vector<Sums> result(slices);
+    if (operands.slice_size() <= kChunk) {
+        parallel_for(slices, threads, [&](int64_t slice) {
+            result[slice] = operands.run(slice, 0, operands.slice_size(), kernel);
+        });
+    } else {
+        for (int64_t slice = 0; slice < slices; ++slice) {
+            result[slice] = sum_slice(operands, slice, threads, kernel);
+        }
+    }
+    return result;
+}
+
+template <class T>
+Sums sum_weights_typed(const Problem& problem) {
+    const Operands<T> operands(problem);
+    const KernelSet<T>& set = kernels<T>();
+    auto kernel = [&](const T*, const T*, const T* w, T*, int64_t n) {
+        return set.sum_weights(w, n);
+    };
+    return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
+}
+
+template <class T>
+Sums map_typed(const Problem& problem, MapOp op, double scale) {
+    const Operands<T> operands(problem);
+    const KernelSet<T>& set = kernels<T>();
+    auto kernel = [&](const T* t, const T* p, const T* w, T* out, int64_t n) {
+        return set.map(op, t, p, w, scale, out, n);
+    };
+    return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
+}
+
+}  // namespace
+
+std::vector<Sums> reduce_slices(const Problem& problem) {
+    if (problem.dtype == DType::f32) return reduce_slices_typed<float>(problem);
+    return reduce_slices_typed<double>(problem);
+}
+
+Sums sum_weights(const Problem& problem) {
+    if (problem.dtype == DType::f32) return sum_weights_typed<float>(problem);
+    return sum_weights_typed<double>(problem);
+}
+
+Sums map(const Problem& problem, MapOp op, double scale) {
+    if (problem.dtype == DType::f32) return map_typed<float>(problem, op, scale);
+    return map_typed<double>(problem, op, scale);
+}
+
+template <class T>
+Sums reduce_contiguous(const T* y_true, const T* y_pred, const T* weights, int64_t n) {
+    const KernelSet<T>& set = kernels<T>();
+    return sum_chunks(ceil_div(n, kChunk), threads_for(n), [&](int64_t chunk) {
+        const int64_t begin = chunk * kChunk;
+        const T* w = weights != nullptr ? weights + begin : nullptr;
+        return set.reduce(y_true + begin, y_pred + begin, w, std::min(kChunk, n - begin));
+    });
+}
+
+template <class T>
+double stream_sum(const T* a, const T* b, int64_t n) {
+    const KernelSet<T>& set = kernels<T>();
+    const int64_t chunks = ceil_div(n, kChunk);
+    std::vector<double> partial(chunks);
+    parallel_for(chunks, threads_for(n), [&](int64_t chunk) {
+        const int64_t begin = chunk * kChunk;
+        partial[chunk] = set.stream_sum(a + begin, b + begin, std::min(kChunk, n - begin));
+    });
+
+    double total = 0.0;
+    for (double value : partial) total += value;
+    return total;
+}
+
+template Sums reduce_contiguous(const float*, const float*, const float*, int64_t);
+template Sums reduce_contiguous(const double*, const double*, const double*, int64_t);
+template double stream_sum(const float*, const float*, int64_t);
+template double stream_sum(const double*, const double*, int64_t);
+
+}  // namespace fastmse

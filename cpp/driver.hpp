@@ -1,0 +1,42 @@
+// Cuts arrays into chunks, runs the active target's kernels on threads, combines the sums.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace fastmse {
+
+enum class DType { f32, f64 };
+
+// Operands of one call, all of `shape` (broadcasting has been applied by strides of zero).
+// Strides are in bytes; a null data pointer marks an absent operand (no weights, no output).
+// The trailing `shape.size() - outer_dims` axes are reduced; the leading ones are kept.
+struct Problem {
+    enum Operand { y_true, y_pred, weights, out, count };
+
+    DType dtype = DType::f64;
+    std::vector<int64_t> shape;
+    int outer_dims = 0;
+    std::array<char*, count> data = {};
+    std::array<std::vector<int64_t>, count> strides;
+};
+
+// Sums per slice, one per element of the kept axes in C order (one in all when none are kept).
+std::vector<Sums> reduce_slices(const Problem& problem);
+// Sums of the weights over the whole array.
+Sums sum_weights(const Problem& problem);
+// Writes the elementwise result to `out` and returns the sums over the whole array.
+Sums map(const Problem& problem, MapOp op, double scale);
+
+// The same reduction for contiguous arrays of n elements, without the general set-up.
+template <class T>
+Sums reduce_contiguous(const T* y_true, const T* y_pred, const T* weights, int64_t n);
+
+// Sum of a + b over contiguous arrays, on all threads: the bandwidth probe of bench/.
+template <class T>
+double stream_sum(const T* a, const T* b, int64_t n);
+
+}  // namespace fastmse

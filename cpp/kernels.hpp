@@ -1,0 +1,88 @@
+// The interface between the target-independent driver and the per-target MSE kernels.
+#pragma once
+
+#include <cstdint>
+
+namespace fastmse {
+
+// Elements per leaf: the SIMD kernels sum one leaf with several vector accumulators, then
+// leaves combine pairwise. A power of two that every target's lanes times accumulators divide.
+constexpr int64_t kLeaf = 256;
+
+// Elements per chunk: the unit of work for threads and of gathering strided data. Chunk
+// boundaries depend on the data size only, which makes every sum independent of the thread
+// count. A multiple of kLeaf, so the leaves inside chunks are exactly the leaves of the array.
+constexpr int64_t kChunk = 8192;
+
+// Running sums of one reduction: the (weighted) squared errors, the weights, and a weight
+// check that is 0 exactly when every weight is finite and non-negative (see mse.hpp).
+struct Sums {
+    double squares = 0.0;
+    double weights = 0.0;
+    double weight_check = 0.0;
+};
+
+inline Sums operator+(const Sums& a, const Sums& b) {
+    return {a.squares + b.squares, a.weights + b.weights, a.weight_check + b.weight_check};
+}
+
+// Adds values in a fixed binary tree: value i joins the others like a carry in a binary
+// counter, so 2**k values are summed as a perfect pairwise tree. The rounding error grows
+// with log2 of the count, not with the count, and the order depends only on the count.
+template <class S>
+class PairwiseSum {
+  public:
+    void add(S value) {
+        int level = 0;
+        for (uint64_t carry = count_; carry & 1u; carry >>= 1u, ++level) {
+            value = levels_[level] + value;
+        }
+        levels_[level] = value;
+        ++count_;
+    }
+
+    S total() const {
+        S result{};
+        for (int level = 0; level < 64; ++level) {
+            if ((count_ >> level) & 1u) result = levels_[level] + result;
+        }
+        return result;
+    }
+
+  private:
+    S levels_[64] = {};
+    uint64_t count_ = 0;
+};
+
+// What an elementwise kernel writes to `out`.
+enum class MapOp { squared_error, gradient };
+
+// One target's kernels for storage type T. Each works on one contiguous chunk of at most
+// kChunk elements; the driver cuts arrays into chunks, threads them and combines the sums.
+// `weights` may be null for unweighted sums. Kernels never allocate, validate or throw.
+template <class T>
+struct KernelSet {
+    // Sum of w * (y_pred - y_true)**2, of w, and the weight check.
+    Sums (*reduce)(const T* y_true, const T* y_pred, const T* weights, int64_t n) noexcept;
+    // Sum of w and the weight check only.
+    Sums (*sum_weights)(const T* weights, int64_t n) noexcept;
+    // Writes out = (y_pred - y_true)**2, or out = scale * w * (y_pred - y_true) for the
+    // gradient, and returns the same sums as `reduce`. `out` may be y_true or y_pred.
+    Sums (*map)(MapOp op, const T* y_true, const T* y_pred, const T* weights, double scale,
+                T* out, int64_t n) noexcept;
+    // Sum of a + b: the plain read stream that measures memory bandwidth.
+    double (*stream_sum)(const T* a, const T* b, int64_t n) noexcept;
+};
+
+struct KernelTable {
+    const char* name;
+    KernelSet<float> f32;
+    KernelSet<double> f64;
+};
+
+namespace scalar { const KernelTable& kernel_table(); }
+namespace avx2 { const KernelTable& kernel_table(); }
+namespace avx512 { const KernelTable& kernel_table(); }
+namespace neon { const KernelTable& kernel_table(); }
+
+}  // namespace fastmse

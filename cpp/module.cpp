@@ -1,0 +1,244 @@
+// The compiled module fastmse._core: thin bindings over the driver.
+//
+// The Python layer (python/fastmse) validates and converts every input, then calls these
+// functions with arrays that already share one shape and one native float dtype. The bindings
+// check those preconditions again, because a wrong pointer here would crash the interpreter.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "dispatch.hpp"
+#include "driver.hpp"
+#include "threads.hpp"
+
+namespace py = pybind11;
+
+namespace fastmse {
+namespace {
+
+// Calls below this many elements keep the GIL: releasing and taking it back costs about as
+// much as the kernel itself on arrays this small.
+constexpr int64_t kReleaseGilElements = 1 << 13;
+
+constexpr int kAlignedFlag = 0x0100;  // NPY_ARRAY_ALIGNED
+
+bool is_native(const py::dtype& dtype) {
+    const char order = dtype.byteorder();
+    return order == '=' || order == '|' || order == (__BYTE_ORDER__ == 1234 ? '<' : '>');
+}
+
+// The dtype of a float32 or float64 array in native byte order; false for anything else.
+bool native_float_dtype(const py::array& array, DType* dtype) {
+    const py::dtype descr = array.dtype();
+    if (!is_native(descr)) return false;
+    const int num = descr.num();
+    if (num == py::dtype::of<double>().num()) {
+        *dtype = DType::f64;
+        return true;
+    }
+    if (num == py::dtype::of<float>().num()) {
+        *dtype = DType::f32;
+        return true;
+    }
+    return false;
+}
+
+bool is_exact_ndarray(py::handle object) {
+    return Py_TYPE(object.ptr()) ==
+           reinterpret_cast<PyTypeObject*>(py::detail::npy_api::get().PyArray_Type_);
+}
+
+int64_t element_count(const py::array& array) { return static_cast<int64_t>(array.size()); }
+
+// Adds `array` as operand `op` of `problem`, which takes its shape and dtype from the first
+// operand added.
+void add_operand(Problem& problem, Problem::Operand op, const py::array& array, const char* name) {
+    DType dtype;
+    if (!native_float_dtype(array, &dtype) || !(array.flags() & kAlignedFlag)) {
+        throw std::invalid_argument(std::string(name) +
+                                    " must be an aligned float32 or float64 array in native "
+                                    "byte order");
+    }
+
+    std::vector<int64_t> shape(array.shape(), array.shape() + array.ndim());
+    if (op == Problem::y_true) {
+        problem.dtype = dtype;
+        problem.shape = shape;
+    } else if (dtype != problem.dtype || shape != problem.shape) {
+        throw std::invalid_argument(std::string(name) + " must have the dtype and shape of y_true");
+    }
+
+    problem.data[op] = static_cast<char*>(const_cast<void*>(array.data()));
+    problem.strides[op].assign(array.strides(), array.strides() + array.ndim());
+}
+
+Problem make_problem(const py::array& y_true, const py::array& y_pred, const py::object& weights,
+                     int outer_dims) {
+    Problem problem;
+    add_operand(problem, Problem::y_true, y_true, "y_true");
+    add_operand(problem, Problem::y_pred, y_pred, "y_pred");
+    if (!weights.is_none()) {
+        add_operand(problem, Problem::weights, weights.cast<py::array>(), "sample_weight");
+    }
+    if (outer_dims < 0 || outer_dims > static_cast<int>(problem.shape.size())) {
+        throw std::invalid_argument("outer_dims must be between 0 and the number of axes");
+    }
+    problem.outer_dims = outer_dims;
+    return problem;
+}
+
+// Runs `work` without the GIL when it is large enough to be worth it.
+template <class Work>
+auto without_gil_if_large(int64_t elements, Work work) {
+    if (elements < kReleaseGilElements) return work();
+    py::gil_scoped_release release;
+    return work();
+}
+
+py::tuple sums_tuple(const Sums& sums) {
+    return py::make_tuple(sums.squares, sums.weights, sums.weight_check);
+}
+
+// The MSE of two same-shape, C-contiguous, non-empty float32 or float64 arrays of one dtype,
+// or None when the inputs need the general path.
+py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
+    if (!is_exact_ndarray(y_true) || !is_exact_ndarray(y_pred)) return py::none();
+    const auto t = py::reinterpret_borrow<py::array>(y_true);
+    const auto p = py::reinterpret_borrow<py::array>(y_pred);
+    const int ndim = static_cast<int>(t.ndim());
+    if (p.ndim() != ndim) return py::none();
+    for (int d = 0; d < ndim; ++d) {
+        if (t.shape(d) != p.shape(d)) return py::none();
+    }
+
+    const int needed = py::array::c_style | kAlignedFlag;
+    const int64_t n = element_count(t);
+    DType t_dtype, p_dtype;
+    if (n == 0 || (t.flags() & needed) != needed || (p.flags() & needed) != needed ||
+        !native_float_dtype(t, &t_dtype) || !native_float_dtype(p, &p_dtype) ||
+        t_dtype != p_dtype) {
+        return py::none();
+    }
+
+    const Sums sums = without_gil_if_large(n, [&] {
+        if (t_dtype == DType::f32) {
+            return reduce_contiguous(static_cast<const float*>(t.data()),
+                                     static_cast<const float*>(p.data()),
+                                     static_cast<const float*>(nullptr), n);
+        }
+        return reduce_contiguous(static_cast<const double*>(t.data()),
+                                 static_cast<const double*>(p.data()),
+                                 static_cast<const double*>(nullptr), n);
+    });
+    return py::float_(sums.squares / static_cast<double>(n));
+}
+
+py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::object& weights,
+                 int outer_dims) {
+    const Problem problem = make_problem(y_true, y_pred, weights, outer_dims);
+    const int64_t n = element_count(y_true);
+    const std::vector<Sums> slices = without_gil_if_large(n, [&] { return reduce_slices(problem); });
+
+    const auto count = static_cast<py::ssize_t>(slices.size());
+    py::array_t<double> squares(count), weight_sums(count);
+    double check = 0.0;
+    auto squares_out = squares.mutable_unchecked<1>();
+    auto weights_out = weight_sums.mutable_unchecked<1>();
+    for (py::ssize_t i = 0; i < count; ++i) {
+        squares_out(i) = slices[i].squares;
+        weights_out(i) = slices[i].weights;
+        check += slices[i].weight_check;
+    }
+    return py::make_tuple(squares, weight_sums, check);
+}
+
+py::tuple sum_weights_binding(const py::array& weights) {
+    Problem problem;
+    add_operand(problem, Problem::y_true, weights, "sample_weight");
+    // The weights take the place of y_true only to set shape and dtype.
+    problem.data[Problem::weights] = problem.data[Problem::y_true];
+    problem.strides[Problem::weights] = problem.strides[Problem::y_true];
+    problem.data[Problem::y_true] = nullptr;
+    const int64_t n = element_count(weights);
+    return sums_tuple(without_gil_if_large(n, [&] { return sum_weights(problem); }));
+}
+
+py::tuple map_binding(const std::string& op_name, const py::array& y_true, const py::array& y_pred,
+                      const py::object& weights, const py::array& out, double scale) {
+    MapOp op;
+    if (op_name == "squared_error") {
+        op = MapOp::squared_error;
+    } else if (op_name == "gradient") {
+        op = MapOp::gradient;
+    } else {
+        throw std::invalid_argument("op must be 'squared_error' or 'gradient', not '" + op_name +
+                                    "'");
+    }
+
+    Problem problem = make_problem(y_true, y_pred, weights, 0);
+    if (!out.writeable()) throw std::invalid_argument("out must be writable");
+    add_operand(problem, Problem::out, out, "out");
+    const int64_t n = element_count(y_true);
+    return sums_tuple(without_gil_if_large(n, [&] { return map(problem, op, scale); }));
+}
+
+double stream_sum_binding(const py::array& a, const py::array& b) {
+    const Problem problem = make_problem(a, b, py::none(), 0);
+    const int needed = py::array::c_style;
+    if ((a.flags() & needed) != needed || (b.flags() & needed) != needed) {
+        throw std::invalid_argument("a and b must be C-contiguous");
+    }
+    const int64_t n = element_count(a);
+    py::gil_scoped_release release;
+    if (problem.dtype == DType::f32) {
+        return stream_sum(static_cast<const float*>(a.data()), static_cast<const float*>(b.data()),
+                          n);
+    }
+    return stream_sum(static_cast<const double*>(a.data()), static_cast<const double*>(b.data()),
+                      n);
+}
+
+py::dict config() {
+    py::dict info;
+    info["version"] = FASTMSE_VERSION;
+    info["compiler"] = FASTMSE_COMPILER;
+    info["built_targets"] = built_targets();
+    info["supported_targets"] = supported_targets();
+    info["target"] = std::string(active_kernels().name);
+    info["openmp"] = openmp_enabled();
+    info["num_threads"] = get_num_threads();
+    info["forked_child"] = in_forked_child();
+    info["chunk_size"] = kChunk;
+    info["parallel_min_elements"] = kParallelMinElements;
+    return info;
+}
+
+}  // namespace
+}  // namespace fastmse
+
+PYBIND11_MODULE(_core, m) {
+    using namespace fastmse;
+    m.doc() = "fastmse's compiled kernels; use the functions of the fastmse package instead.";
+
+    // The best target this CPU runs; fastmse/__init__.py applies the FASTMSE_SIMD cap after.
+    select_best_target("");
+
+    m.def("mse_contiguous", &mse_contiguous, py::arg("y_true"), py::arg("y_pred"));
+    m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
+          py::arg("outer_dims"));
+    m.def("sum_weights", &sum_weights_binding, py::arg("weights"));
+    m.def("map", &map_binding, py::arg("op"), py::arg("y_true"), py::arg("y_pred"),
+          py::arg("weights"), py::arg("out"), py::arg("scale"));
+    m.def("stream_sum", &stream_sum_binding, py::arg("a"), py::arg("b"));
+
+    m.def("init_threads", &init_threads, py::arg("count"));
+    m.def("set_num_threads", &set_num_threads, py::arg("count"));
+    m.def("get_num_threads", &get_num_threads);
+    m.def("config", &config);
+    m.def("select_best_target", &select_best_target, py::arg("cap"));
+    m.def("use_target", &use_target, py::arg("name"));
+}

@@ -1,0 +1,22 @@
+// Builds one target's kernel table; CMake compiles this file once per SIMD target.
+#include "mse.hpp"
+
+namespace fastmse {
+namespace FASTMSE_TARGET {
+
+#define FASTMSE_STRINGIFY_(x) #x
+#define FASTMSE_STRINGIFY(x) FASTMSE_STRINGIFY_(x)
+
+template <class T>
+constexpr KernelSet<T> kernel_set() {
+    return {&reduce<T>, &sum_weights<T>, &map<T>, &stream_sum<T>};
+}
+
+const KernelTable& kernel_table() {
+    static const KernelTable table{FASTMSE_STRINGIFY(FASTMSE_TARGET), kernel_set<float>(),
+                                   kernel_set<double>()};
+    return table;
+}
+
+}  // namespace FASTMSE_TARGET
+}  // namespace fastmse

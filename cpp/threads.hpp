@@ -1,0 +1,21 @@
+// How many threads a kernel call may use.
+#pragma once
+
+#include <cstdint>
+
+namespace fastmse {
+
+// Inputs smaller than this many elements run on one thread: below it, waking the OpenMP
+// team costs more than the work saves (measured with bench/ on a 2-core AVX-512 machine).
+constexpr int64_t kParallelMinElements = 1 << 15;
+
+void init_threads(int count);
+void set_num_threads(int count);
+int get_num_threads();
+// The threads to use for `elements` elements of work: 1 below kParallelMinElements, in a
+// forked child, or without OpenMP; else the configured count, lowered by threadpoolctl.
+int threads_for(int64_t elements);
+bool openmp_enabled();
+bool in_forked_child();
+
+}  // namespace fastmse

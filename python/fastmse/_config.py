@@ -1,0 +1,117 @@
+"""Threads, SIMD target and build information."""
+
+import os
+import sys
+import warnings
+
+from . import _core
+
+__all__ = ["get_num_threads", "set_num_threads", "show_config"]
+
+
+def set_num_threads(n):
+    """Set how many threads fastmse's kernels use, for the whole process.
+
+    Parameters
+    ----------
+    n : int
+        A positive number of threads. More threads than cores is allowed but rarely
+        faster. Inputs below a size threshold always run on the calling thread.
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an integer.
+    ValueError
+        If `n` is less than 1.
+
+    Notes
+    -----
+    The results never depend on the number of threads. A build without OpenMP, and a
+    process forked from one that used fastmse's threads, run on one thread whatever is
+    set here. ``threadpoolctl.threadpool_limits(1, user_api="openmp")`` also lowers
+    fastmse's threads while it is active.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, not {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, not {n}")
+    _core.set_num_threads(n)
+
+
+def get_num_threads():
+    """Return the number of threads that a large call would use now."""
+    return _core.get_num_threads()
+
+
+def show_config(mode="stdout"):
+    """Show fastmse's version, compiler, SIMD targets, OpenMP support and threads.
+
+    Parameters
+    ----------
+    mode : {"stdout", "dicts"}, default "stdout"
+        Print a readable summary, or return it as a dict.
+
+    Returns
+    -------
+    dict or None
+        The configuration for ``mode="dicts"``, else None.
+    """
+    info = _core.config()
+    if mode == "dicts":
+        return info
+    if mode != "stdout":
+        raise ValueError(f"mode must be 'stdout' or 'dicts', not {mode!r}")
+
+    threads = str(info["num_threads"])
+    if not info["openmp"]:
+        threads += " (built without OpenMP: single-threaded)"
+    elif info["forked_child"]:
+        threads += " (forked child: single-threaded)"
+    rows = [
+        ("compiler", info["compiler"]),
+        ("SIMD targets built", ", ".join(info["built_targets"])),
+        ("SIMD targets usable", ", ".join(info["supported_targets"])),
+        ("SIMD target chosen", info["target"]),
+        ("OpenMP", "yes" if info["openmp"] else "no"),
+        ("threads", threads),
+        ("Python", sys.version.split()[0]),
+    ]
+    lines = [f"fastmse {info['version']}"]
+    lines += [f"  {label + ':':<21}{value}" for label, value in rows]
+    print("\n".join(lines))
+    return None
+
+
+def _threads_from_environment():
+    """Return the default thread count: FASTMSE_NUM_THREADS, OMP_NUM_THREADS, or cores."""
+    for variable in ("FASTMSE_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            continue
+        # OMP_NUM_THREADS may list one count per nesting level; the first is the outer one.
+        first = value.split(",")[0]
+        if first.isdigit() and int(first) >= 1:
+            return int(first)
+        warnings.warn(
+            f"{variable}={value!r} is not a positive integer; ignoring it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _apply_environment():
+    """Apply FASTMSE_SIMD and the thread variables; called once at import."""
+    cap = os.environ.get("FASTMSE_SIMD", "").strip().lower()
+    if cap and not _core.select_best_target(cap):
+        built = ", ".join(_core.config()["built_targets"])
+        warnings.warn(
+            f"FASTMSE_SIMD={cap!r} names no SIMD target of this build ({built}); "
+            "ignoring it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    _core.init_threads(_threads_from_environment())

@@ -1,0 +1,206 @@
+"""Input rules shared by every public function: dtypes, shapes, weights, axes and out."""
+
+import math
+import operator
+
+import numpy as np
+
+AxisError = getattr(np, "exceptions", np).AxisError
+
+
+def as_real_array(value, name):
+    """Convert `value` to an ndarray of float32 or float64, the dtypes the kernels take.
+
+    float32 and float64 stay as they are, float16 becomes float32, and integers and bools
+    become float64, so that no integer difference can overflow. Byte-swapped and unaligned
+    arrays are copied into native, aligned ones.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array, and fastmse would ignore its mask; pass "
+            f"{name}.compressed() or {name}.filled(value) instead"
+        )
+
+    array = np.asarray(value)
+    dtype = array.dtype
+    if dtype.kind == "f" and dtype.itemsize in (4, 8):
+        target = dtype.newbyteorder("=")
+    elif dtype.kind == "f" and dtype.itemsize == 2:
+        target = np.dtype(np.float32)
+    elif dtype.kind in "biu":
+        target = np.dtype(np.float64)
+    elif dtype.kind == "f":
+        raise TypeError(
+            f"{name} has dtype {dtype}, which float64 cannot hold without rounding; "
+            f"convert it with {name}.astype(np.float64) if that is acceptable"
+        )
+    else:
+        raise TypeError(
+            f"{name} has dtype {dtype}, but fastmse needs real numbers "
+            "(float, integer or bool)"
+        )
+
+    if array.dtype != target or not array.flags.aligned:
+        array = array.astype(target)
+    return array
+
+
+def common_dtype(*arrays):
+    """Return float64 if any array is float64, else float32."""
+    if any(array.dtype == np.float64 for array in arrays):
+        return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+def result_shape(y_true, y_pred):
+    """Return the shape of the elementwise result of y_true and y_pred.
+
+    The shapes must be equal or broadcast to one of them. A broadcast that grows both,
+    such as (n,) against (n, 1), would compare every element with every other one.
+    """
+    try:
+        shape = np.broadcast_shapes(y_true.shape, y_pred.shape)
+    except ValueError:
+        raise ValueError(
+            f"y_pred has shape {y_pred.shape} but y_true has shape {y_true.shape}; "
+            "the shapes must be equal, or one must broadcast to the other"
+        ) from None
+
+    if shape != y_true.shape and shape != y_pred.shape:
+        raise ValueError(
+            f"y_pred has shape {y_pred.shape} but y_true has shape {y_true.shape}; "
+            f"broadcasting would compare them as arrays of shape {shape}, larger than "
+            "either. If both hold one value per sample, flatten them with ravel() first"
+        )
+
+    if math.prod(shape) == 0:
+        raise ValueError(
+            f"y_true and y_pred are empty (result shape {shape}); "
+            "the mean of no elements is undefined"
+        )
+    return shape
+
+
+def prepare_inputs(y_true, y_pred, sample_weight=None):
+    """Convert the inputs of one call to arrays of one float dtype.
+
+    Returns (y_true, y_pred, weights, shape), where weights is None or the weights
+    broadcast to `shape` (a read-only view, not a copy).
+    """
+    t = as_real_array(y_true, "y_true")
+    p = as_real_array(y_pred, "y_pred")
+    shape = result_shape(t, p)
+
+    w = None
+    if sample_weight is not None:
+        w = as_real_array(sample_weight, "sample_weight")
+    dtype = common_dtype(t, p, *(() if w is None else (w,)))
+    t = t.astype(dtype, copy=False)
+    p = p.astype(dtype, copy=False)
+    if w is not None:
+        w = broadcast_weights(w.astype(dtype, copy=False), shape)
+    return t, p, w, shape
+
+
+def broadcast_weights(weights, shape):
+    """Broadcast sample weights of shape (n,) or of the data's shape to `shape`."""
+    if weights.shape == shape:
+        return weights
+    if weights.ndim == 1 and len(shape) >= 1 and weights.shape[0] == shape[0]:
+        row_shape = weights.shape + (1,) * (len(shape) - 1)
+        return np.broadcast_to(weights.reshape(row_shape), shape)
+
+    rows = f"({shape[0]},), one weight per row, or " if shape else ""
+    raise ValueError(
+        f"sample_weight has shape {weights.shape} but must have shape {rows}"
+        f"the data's shape {shape}"
+    )
+
+
+def raise_for_invalid_weights(weights):
+    """Raise ValueError naming the first weight that is not finite or is negative."""
+    flat = np.asarray(weights).ravel()
+    non_finite = np.flatnonzero(~np.isfinite(flat))
+    if non_finite.size:
+        index = np.unravel_index(non_finite[0], np.shape(weights))
+        raise ValueError(
+            f"sample_weight contains {flat[non_finite[0]]} at index {_index(index)}; "
+            "weights must be finite"
+        )
+
+    negative = np.flatnonzero(flat < 0)
+    if negative.size:
+        index = np.unravel_index(negative[0], np.shape(weights))
+        raise ValueError(
+            f"sample_weight contains the negative value {flat[negative[0]]} at index "
+            f"{_index(index)}; weights must be non-negative"
+        )
+
+
+def raise_for_zero_weight_sum(weight_sums, out_shape):
+    """Raise ValueError when the weights of the whole input, or of one slice, sum to 0."""
+    zero = np.flatnonzero(weight_sums == 0)
+    if not zero.size:
+        return
+    if not out_shape:
+        raise ValueError(
+            "sample_weight sums to zero; at least one weight must be positive"
+        )
+    index = np.unravel_index(zero[0], out_shape)
+    raise ValueError(
+        f"sample_weight sums to zero over the slice at index {_index(index)} of the "
+        "result; every slice needs a positive weight"
+    )
+
+
+def normalize_axis(axis, ndim):
+    """Return the axes to reduce as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+
+    normalized = []
+    for item in axes:
+        try:
+            index = operator.index(item)
+        except TypeError:
+            raise TypeError(
+                "axis must be None, an int or a tuple of ints, "
+                f"not {type(item).__name__}"
+            ) from None
+        if not -ndim <= index < ndim:
+            raise AxisError(index, ndim)
+        normalized.append(index % ndim)
+
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"axis {axis} repeats an axis")
+    return tuple(sorted(normalized))
+
+
+def check_out(out, shape, dtype):
+    """Check that `out` can receive a result of `shape` and `dtype`."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a NumPy array, not {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape} but the result has shape {shape}")
+    if out.dtype != dtype:
+        raise TypeError(
+            f"out has dtype {out.dtype} but the result has dtype {dtype}; "
+            f"pass an array of dtype {dtype}"
+        )
+    if not out.flags.writeable:
+        raise ValueError("out is read-only; pass a writable array")
+
+
+def is_same_view(a, b):
+    """Return whether a and b are the same elements of memory, in the same layout."""
+    return (
+        a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
+def _index(index):
+    values = tuple(int(i) for i in index)
+    return values[0] if len(values) == 1 else values

@@ -1,0 +1,102 @@
+"""Plain NumPy versions of every public kernel, written as the textbook formulas.
+
+They compute in float64 (float32 where fastmse returns float32 arrays, after computing in
+float64), check nothing, and exist so that the tests can compare fastmse against the
+obvious code. ``sample_weight`` of shape (n,) weighs the rows along the first axis.
+"""
+
+import numpy as np
+
+__all__ = [
+    "mse",
+    "mse_grad",
+    "mse_value_and_grad",
+    "rmse",
+    "squared_error",
+    "sse",
+]
+
+
+def _float64(value):
+    return np.asarray(value).astype(np.float64)
+
+
+def _weights(sample_weight, shape):
+    w = _float64(sample_weight)
+    if w.shape != shape:
+        w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
+    return np.broadcast_to(w, shape)
+
+
+def _errors(y_true, y_pred):
+    """Return (actual - predicted) in float64, broadcast to the result's shape."""
+    return _float64(y_true) - _float64(y_pred)
+
+
+def _result_dtype(*arrays):
+    kinds = [np.asarray(a).dtype for a in arrays]
+    if all(d == np.float32 or d == np.float16 for d in kinds):
+        return np.float32
+    return np.float64
+
+
+def _scalar(value, axis):
+    return float(value) if axis is None else np.asarray(value, dtype=np.float64)
+
+
+def sse(y_true, y_pred, *, axis=None, sample_weight=None):
+    """Sum of squared errors: sum((actual - predicted)**2)."""
+    errors = _errors(y_true, y_pred)
+    if sample_weight is None:
+        return _scalar(np.sum(errors**2, axis=axis), axis)
+    w = _weights(sample_weight, errors.shape)
+    return _scalar(np.sum(w * errors**2, axis=axis), axis)
+
+
+def mse(y_true, y_pred, *, axis=None, sample_weight=None):
+    """Mean squared error: mean((actual - predicted)**2), or its weighted mean."""
+    errors = _errors(y_true, y_pred)
+    if sample_weight is None:
+        return _scalar(np.mean(errors**2, axis=axis), axis)
+    w = _weights(sample_weight, errors.shape)
+    return _scalar(np.sum(w * errors**2, axis=axis) / np.sum(w, axis=axis), axis)
+
+
+def rmse(y_true, y_pred, *, axis=None, sample_weight=None):
+    """Root mean squared error: sqrt(mse)."""
+    return _scalar(np.sqrt(mse(y_true, y_pred, axis=axis, sample_weight=sample_weight)), axis)
+
+
+def squared_error(y_true, y_pred):
+    """Elementwise (predicted - actual)**2."""
+    return (_errors(y_true, y_pred) ** 2).astype(_result_dtype(y_true, y_pred))
+
+
+def mse_grad(y_true, y_pred, *, sample_weight=None):
+    """Gradient of mse with respect to y_pred: 2 * (predicted - actual) / n.
+
+    With weights, 2 * w * (predicted - actual) / sum(w). A y_pred that broadcasts against
+    a larger y_true gets the sum of the gradients of its copies.
+    """
+    differences = -_errors(y_true, y_pred)
+    if sample_weight is None:
+        gradient = 2 * differences / differences.size
+    else:
+        w = _weights(sample_weight, differences.shape)
+        gradient = 2 * w * differences / np.sum(w)
+
+    shape = np.shape(y_pred)
+    lead = gradient.ndim - len(shape)
+    gradient = gradient.sum(axis=tuple(range(lead)))
+    stretched = tuple(d for d, n in enumerate(shape) if n == 1 and gradient.shape[d] != 1)
+    gradient = gradient.sum(axis=stretched, keepdims=True).reshape(shape)
+    dtype = _result_dtype(y_true, y_pred, *([] if sample_weight is None else [sample_weight]))
+    return gradient.astype(dtype)
+
+
+def mse_value_and_grad(y_true, y_pred, *, sample_weight=None):
+    """(mse, mse_grad) of the same inputs."""
+    return (
+        mse(y_true, y_pred, sample_weight=sample_weight),
+        mse_grad(y_true, y_pred, sample_weight=sample_weight),
+    )
