@@ -1,0 +1,180 @@
+"""Threads, SIMD target selection, show_config and the command line."""
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import fastmse as fm
+from fastmse import _core
+
+
+def run_python(code, **environment):
+    env = {**os.environ, **environment}
+    for name, value in environment.items():
+        if value is None:
+            env.pop(name)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed
+
+
+def test_set_and_get_num_threads():
+    before = fm.get_num_threads()
+    try:
+        fm.set_num_threads(3)
+        assert fm.get_num_threads() == 3
+        fm.set_num_threads(1)
+        assert fm.get_num_threads() == 1
+    finally:
+        fm.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", [0, -2])
+def test_set_num_threads_rejects_non_positive(bad):
+    with pytest.raises(ValueError, match=f"n must be at least 1, not {bad}"):
+        fm.set_num_threads(bad)
+
+
+@pytest.mark.parametrize("bad", [2.0, "2", True, None])
+def test_set_num_threads_rejects_non_int(bad):
+    with pytest.raises(TypeError, match="^n must be an int, not"):
+        fm.set_num_threads(bad)
+
+
+def test_default_threads_are_usable_cores():
+    code = "import fastmse; print(fastmse.get_num_threads())"
+    completed = run_python(code, FASTMSE_NUM_THREADS=None, OMP_NUM_THREADS=None)
+    assert int(completed.stdout) == len(os.sched_getaffinity(0))
+
+
+def test_thread_variables():
+    code = "import fastmse; print(fastmse.get_num_threads())"
+    assert run_python(code, FASTMSE_NUM_THREADS="3").stdout.strip() == "3"
+    assert run_python(code, FASTMSE_NUM_THREADS=None, OMP_NUM_THREADS="2,1").stdout.strip() == "2"
+    both = run_python(code, FASTMSE_NUM_THREADS="1", OMP_NUM_THREADS="2")
+    assert both.stdout.strip() == "1"
+
+
+def test_invalid_thread_variable_warns():
+    code = "import fastmse"
+    completed = run_python(code, FASTMSE_NUM_THREADS="many")
+    assert "FASTMSE_NUM_THREADS='many' is not a positive integer; ignoring it" in completed.stderr
+
+
+@pytest.mark.parametrize("cap", ["scalar", "avx2", "avx512"])
+def test_simd_variable_caps_target(cap):
+    supported = _core.config()["supported_targets"]
+    code = "import fastmse; print(fastmse.show_config(mode='dicts')['target'])"
+    target = run_python(code, FASTMSE_SIMD=cap).stdout.strip()
+    order = _core.config()["built_targets"]
+    if cap in order:
+        expected = [t for t in supported if order.index(t) <= order.index(cap)][-1]
+        assert target == expected
+    else:
+        assert target == supported[-1]
+
+
+def test_unknown_simd_variable_warns():
+    completed = run_python("import fastmse", FASTMSE_SIMD="sse9")
+    assert "FASTMSE_SIMD='sse9' names no SIMD target of this build" in completed.stderr
+
+
+def test_use_target_rejects_unknown():
+    with pytest.raises(ValueError, match="SIMD target 'mmx' is not built into this fastmse"):
+        _core.use_target("mmx")
+
+
+def test_show_config_prints(capsys):
+    fm.show_config()
+    printed = capsys.readouterr().out
+    info = fm.show_config(mode="dicts")
+    assert printed.startswith(f"fastmse {fm.__version__}")
+    assert f"SIMD target chosen:  {info['target']}" in printed
+    assert info["target"] in info["supported_targets"]
+    assert set(info["supported_targets"]) <= set(info["built_targets"])
+    assert info["openmp"] is True
+
+
+def test_show_config_rejects_unknown_mode():
+    with pytest.raises(ValueError, match="mode must be 'stdout' or 'dicts', not 'json'"):
+        fm.show_config(mode="json")
+
+
+def test_command_line_info():
+    completed = subprocess.run(
+        [sys.executable, "-m", "fastmse", "info"], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "SIMD target chosen:" in completed.stdout
+
+
+def test_threadpoolctl_sees_and_limits_the_pool():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = fm.get_num_threads()
+    try:
+        fm.set_num_threads(2)
+        apis = {pool["user_api"] for pool in threadpoolctl.threadpool_info()}
+        assert "openmp" in apis
+        with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+            assert fm.get_num_threads() == 1
+        assert fm.get_num_threads() == 2
+    finally:
+        fm.set_num_threads(before)
+
+
+def test_python_threads_share_kernels(rng):
+    arrays = [(rng.standard_normal(200_000), rng.standard_normal(200_000)) for _ in range(8)]
+    expected = [fm.mse(t, p) for t, p in arrays]
+    results = [None] * len(arrays)
+
+    def work(i):
+        for _ in range(5):
+            results[i] = fm.mse(*arrays[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(arrays))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == expected
+
+
+def _child_results(queue):
+    rng = np.random.default_rng(1)
+    t = rng.standard_normal(200_000)
+    p = rng.standard_normal(200_000)
+    gradient = fm.mse_grad(t, p)
+    queue.put(
+        [fm.mse(t, p), fm.mse(t[::2], p[::2]), float(gradient.sum()), fm.get_num_threads()]
+    )
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform"
+)
+def test_forked_child_does_not_hang():
+    fm.set_num_threads(2)
+    rng = np.random.default_rng(1)
+    t = rng.standard_normal(200_000)
+    p = rng.standard_normal(200_000)
+    expected = [fm.mse(t, p), fm.mse(t[::2], p[::2]), float(fm.mse_grad(t, p).sum())]
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_results, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung in a kernel call")
+    results = queue.get(timeout=5)
+    assert results[:3] == expected
+    assert results[3] == 1

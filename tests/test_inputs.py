@@ -1,0 +1,252 @@
+"""The input rules: dtypes, shapes, emptiness, NaN, weights, axis and out."""
+
+import re
+
+import numpy as np
+import pytest
+
+import fastmse as fm
+from fastmse import reference
+from fastmse._validation import AxisError
+
+ALL_FUNCTIONS = [fm.mse, fm.sse, fm.rmse, fm.squared_error, fm.mse_grad, fm.mse_value_and_grad]
+REDUCTIONS = [fm.mse, fm.sse, fm.rmse]
+WEIGHTED = [fm.mse, fm.sse, fm.rmse, fm.mse_grad, fm.mse_value_and_grad]
+
+
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
+@pytest.mark.parametrize(
+    "bad, dtype_text",
+    [
+        (np.array([1 + 2j, 3j]), "complex128"),
+        (np.array([1.0, None], dtype=object), "object"),
+        (np.array(["a", "b"]), "<U1"),
+        (np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"), "datetime64[D]"),
+    ],
+)
+def test_non_real_dtype_raises_type_error(function, bad, dtype_text):
+    message = f"y_pred has dtype {dtype_text}, but fastmse needs real numbers (float, integer or bool)"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        function(np.zeros(2), bad)
+    with pytest.raises(TypeError, match="^y_true has dtype"):
+        function(bad, np.zeros(2))
+
+
+def test_longdouble_raises_type_error():
+    if np.dtype(np.longdouble).itemsize <= 8:
+        pytest.skip("longdouble is float64 on this platform")
+    with pytest.raises(TypeError, match="y_true has dtype float128, which float64 cannot hold"):
+        fm.mse(np.zeros(2, np.longdouble), np.zeros(2))
+
+
+def test_masked_array_raises_type_error():
+    masked = np.ma.masked_array([1.0, 2.0], mask=[False, True])
+    with pytest.raises(TypeError, match=r"^y_pred is a masked array, and fastmse would ignore"):
+        fm.mse([0.0, 0.0], masked)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64, np.bool_, np.float16]
+)
+def test_integer_bool_and_half_inputs(dtype):
+    t = np.array([0, 1, 1, 0], dtype=dtype)
+    p = np.array([1, 1, 0, 0], dtype=dtype)
+    assert fm.mse(t, p) == 0.5
+
+
+def test_int64_difference_does_not_wrap():
+    t = np.array([4_000_000_000, 0], dtype=np.int64)
+    p = np.array([0, 0], dtype=np.int64)
+    assert fm.mse(t, p) == 8e18
+    big = np.array([np.iinfo(np.int64).max], dtype=np.int64)
+    small = np.array([np.iinfo(np.int64).min], dtype=np.int64)
+    assert fm.mse(big, small) == pytest.approx(float(2**64) ** 2, rel=1e-15)
+
+
+def test_unsigned_difference_does_not_wrap():
+    assert fm.mse(np.array([0], np.uint8), np.array([255], np.uint8)) == 255.0**2
+
+
+@pytest.mark.parametrize("byteorder", [">", "<"])
+@pytest.mark.parametrize("kind", ["f8", "f4"])
+def test_byte_swapped_inputs(byteorder, kind, rng):
+    native_t = rng.standard_normal(101).astype(kind)
+    native_p = rng.standard_normal(101).astype(kind)
+    t = native_t.astype(byteorder + kind)
+    p = native_p.astype(byteorder + kind)
+    assert fm.mse(t, p) == fm.mse(native_t, native_p)
+    np.testing.assert_array_equal(fm.mse_grad(t, p), fm.mse_grad(native_t, native_p))
+
+
+def test_read_only_inputs(rng):
+    t = rng.standard_normal(50)
+    p = rng.standard_normal(50)
+    t.flags.writeable = False
+    p.flags.writeable = False
+    assert fm.mse(t, p) == pytest.approx(reference.mse(t, p), rel=1e-15)
+    assert fm.mse_grad(t, p).flags.writeable
+
+
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
+def test_column_against_vector_raises(function):
+    message = (
+        "y_pred has shape (5, 1) but y_true has shape (5,); broadcasting would compare "
+        "them as arrays of shape (5, 5), larger than either. If both hold one value per "
+        "sample, flatten them with ravel() first"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        function(np.zeros(5), np.zeros((5, 1)))
+
+
+def test_row_against_column_raises():
+    with pytest.raises(ValueError, match=re.escape("as arrays of shape (3, 3)")):
+        fm.mse(np.zeros((1, 3)), np.zeros((3, 1)))
+
+
+def test_incompatible_shapes_raise():
+    message = (
+        "y_pred has shape (4,) but y_true has shape (3,); the shapes must be equal, "
+        "or one must broadcast to the other"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fm.mse(np.zeros(3), np.zeros(4))
+
+
+def test_batch_against_row_broadcasts():
+    t = np.arange(12.0).reshape(3, 4)
+    p = np.ones(4)
+    assert fm.mse(t, p) == pytest.approx(np.mean((t - p) ** 2), rel=1e-15)
+
+
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 4)])
+def test_empty_raises(function, shape):
+    with pytest.raises(ValueError, match=re.escape("the mean of no elements is undefined")):
+        function(np.zeros(shape), np.zeros(shape))
+
+
+def test_empty_against_scalar_raises():
+    with pytest.raises(ValueError, match=r"are empty \(result shape \(0,\)\)"):
+        fm.mse(np.zeros(0), 1.0)
+
+
+def test_nan_and_inf_propagate():
+    t = np.zeros(100)
+    p = np.zeros(100)
+    p[37] = np.nan
+    assert np.isnan(fm.mse(t, p))
+    gradient = fm.mse_grad(t, p)
+    assert np.isnan(gradient[37])
+    assert np.count_nonzero(np.isnan(gradient)) == 1
+    p[37] = np.inf
+    assert fm.mse(t, p) == np.inf
+    assert np.isnan(fm.mse([np.inf], [np.inf]))
+
+
+@pytest.mark.parametrize("function", WEIGHTED)
+class TestWeightErrors:
+    def test_negative(self, function):
+        message = (
+            "sample_weight contains the negative value -1.0 at index 2; "
+            "weights must be non-negative"
+        )
+        with pytest.raises(ValueError, match=re.escape(message)):
+            function(np.zeros(4), np.ones(4), sample_weight=[1.0, 2.0, -1.0, 1.0])
+
+    @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+    def test_not_finite(self, function, bad):
+        message = f"sample_weight contains {bad} at index 1; weights must be finite"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            function(np.zeros(3), np.ones(3), sample_weight=[1.0, bad, 1.0])
+
+    def test_all_zero(self, function):
+        message = "sample_weight sums to zero; at least one weight must be positive"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            function(np.zeros(3), np.ones(3), sample_weight=np.zeros(3))
+
+    @pytest.mark.parametrize("shape", [(2,), (4,), (3, 2), ()])
+    def test_wrong_shape(self, function, shape):
+        message = (
+            f"sample_weight has shape {shape} but must have shape (3,), one weight per "
+            "row, or the data's shape (3, 4)"
+        )
+        with pytest.raises(ValueError, match=re.escape(message)):
+            function(np.zeros((3, 4)), np.ones((3, 4)), sample_weight=np.ones(shape))
+
+    def test_complex(self, function):
+        with pytest.raises(TypeError, match="^sample_weight has dtype complex128"):
+            function(np.zeros(2), np.ones(2), sample_weight=np.ones(2, complex))
+
+
+def test_zero_weight_slice_raises():
+    message = (
+        "sample_weight sums to zero over the slice at index 1 of the result; "
+        "every slice needs a positive weight"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fm.mse(np.zeros((3, 2)), np.ones((3, 2)), axis=1, sample_weight=[1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("function", REDUCTIONS)
+class TestAxisErrors:
+    def test_out_of_range(self, function):
+        with pytest.raises(AxisError, match="axis 2 is out of bounds"):
+            function(np.zeros((2, 3)), np.ones((2, 3)), axis=2)
+
+    def test_repeated(self, function):
+        with pytest.raises(ValueError, match=re.escape("axis (1, -1) repeats an axis")):
+            function(np.zeros((2, 3)), np.ones((2, 3)), axis=(1, -1))
+
+    def test_not_an_int(self, function):
+        message = "axis must be None, an int or a tuple of ints, not float"
+        with pytest.raises(TypeError, match=re.escape(message)):
+            function(np.zeros((2, 3)), np.ones((2, 3)), axis=1.0)
+
+
+@pytest.mark.parametrize("function", [fm.squared_error, fm.mse_grad, fm.mse_value_and_grad])
+class TestOutErrors:
+    def test_read_only(self, function):
+        out = np.full(3, 7.0)
+        out.flags.writeable = False
+        with pytest.raises(ValueError, match=re.escape("out is read-only; pass a writable array")):
+            function(np.zeros(3), np.ones(3), out=out)
+        np.testing.assert_array_equal(out, 7.0)
+
+    def test_wrong_shape(self, function):
+        out = np.full(4, 7.0)
+        with pytest.raises(
+            ValueError, match=re.escape("out has shape (4,) but the result has shape (3,)")
+        ):
+            function(np.zeros(3), np.ones(3), out=out)
+        np.testing.assert_array_equal(out, 7.0)
+
+    def test_wrong_dtype(self, function):
+        out = np.full(3, 7.0, np.float32)
+        message = (
+            "out has dtype float32 but the result has dtype float64; "
+            "pass an array of dtype float64"
+        )
+        with pytest.raises(TypeError, match=re.escape(message)):
+            function(np.zeros(3), np.ones(3), out=out)
+        np.testing.assert_array_equal(out, 7.0)
+
+    def test_byte_swapped(self, function):
+        out = np.full(3, 7.0, ">f8")
+        with pytest.raises(TypeError, match="^out has dtype >f8"):
+            function(np.zeros(3), np.ones(3), out=out)
+
+    def test_not_an_array(self, function):
+        with pytest.raises(TypeError, match="^out must be a NumPy array, not list"):
+            function(np.zeros(3), np.ones(3), out=[0.0, 0.0, 0.0])
+
+
+def test_float32_out_accepted():
+    out = np.empty(3, np.float32)
+    result = fm.mse_grad(np.zeros(3, np.float32), np.ones(3, np.float32), out=out)
+    assert result is out
+    np.testing.assert_array_equal(out, np.float32(2 / 3))
+
+
+def test_keyword_only_options():
+    with pytest.raises(TypeError):
+        fm.mse(np.zeros(3), np.ones(3), 0)
