@@ -250,3 +250,14 @@ def test_float32_out_accepted():
 def test_keyword_only_options():
     with pytest.raises(TypeError):
         fm.mse(np.zeros(3), np.ones(3), 0)
+
+
+def test_tiny_weights_keep_their_ratios():
+    t = np.array([0.0, 1.0], np.float32)
+    p = np.array([1.0, 3.0], np.float32)
+    tiny = np.array([5e-324, 1e-323])
+    value, gradient = fm.mse_value_and_grad(t, p, sample_weight=tiny)
+    assert value == fm.mse(t, p, sample_weight=tiny)
+    assert value == pytest.approx(fm.mse(t, p, sample_weight=[1.0, 2.0]), rel=1e-15)
+    np.testing.assert_allclose(gradient, fm.mse_grad(t, p, sample_weight=[1.0, 2.0]), rtol=1e-15)
+    assert np.all(np.isfinite(fm.mse_grad([0.0], [0.0], sample_weight=[5e-324])))

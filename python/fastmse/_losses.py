@@ -250,6 +250,15 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return _value_and_grad(y_true, y_pred, sample_weight, out)
 
 
+# Weights whose sums are this small lose bits to subnormal rounding, and 2 / sum(w)
+# overflows: such weights are scaled by 2**1000 first, which changes no ratio.
+_TINY_WEIGHT_SUM = 2.0**-1000
+
+
+def _scaled_up(sample_weight):
+    return np.asarray(sample_weight, dtype=np.float64) * 2.0**1000
+
+
 def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     axes = normalize_axis(axis, len(shape))
@@ -267,6 +276,8 @@ def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
+        if kind != "sse" and weight_sums.max() < _TINY_WEIGHT_SUM:
+            return _mean_squares(y_true, y_pred, axis, _scaled_up(sample_weight), kind)
     if kind == "sse":
         values = squares
     elif w is not None:
@@ -289,6 +300,8 @@ def _value_and_grad(y_true, y_pred, sample_weight, out):
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(np.array(weight_sum), ())
+        if weight_sum < _TINY_WEIGHT_SUM:
+            return _value_and_grad(y_true, y_pred, _scaled_up(sample_weight), out)
         scale = 2.0 / weight_sum
 
     if p.shape == shape:
