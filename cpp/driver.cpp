@@ -8,6 +8,7 @@
 #include "driver.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "dispatch.hpp"
 #include "threads.hpp"
@@ -29,6 +30,10 @@ const KernelSet<double>& kernels<double>() {
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Outputs of at least this size are written with non-temporal stores: they would not fit in
+// the caches anyway, and skipping the cache saves reading each line before writing it.
+constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
 
 // The only OpenMP construct in fastmse. With one thread it never enters OpenMP, which keeps
 // small calls cheap and a forked child away from the pool it did not inherit.
@@ -121,6 +126,7 @@ class Operands {
     }
     int64_t slice_size() const { return slice_size_; }
     bool has(int op) const { return present_[op]; }
+    bool is_contiguous(int op) const { return present_[op] && contiguous_[op]; }
 
     // Calls kernel(y_true, y_pred, weights, out, n) on elements [begin, begin + n) of slice
     // `slice`, gathering the strided operands into scratch buffers and scattering `out` back.
@@ -244,8 +250,11 @@ template <class T>
 Sums map_typed(const Problem& problem, MapOp op, double scale) {
     const Operands<T> operands(problem);
     const KernelSet<T>& set = kernels<T>();
+    const int64_t bytes = operands.slice_size() * static_cast<int64_t>(sizeof(T));
+    const bool stream = bytes >= kStreamMinBytes && operands.is_contiguous(Problem::out) &&
+                        reinterpret_cast<uintptr_t>(problem.data[Problem::out]) % 64 == 0;
     auto kernel = [&](const T* t, const T* p, const T* w, T* out, int64_t n) {
-        return set.map(op, t, p, w, scale, out, n);
+        return set.map(op, t, p, w, scale, out, n, stream);
     };
     return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
 }

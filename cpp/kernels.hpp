@@ -68,8 +68,9 @@ struct KernelSet {
     Sums (*sum_weights)(const T* weights, int64_t n) noexcept;
     // Writes out = (y_pred - y_true)**2, or out = scale * w * (y_pred - y_true) for the
     // gradient, and returns the same sums as `reduce`. `out` may be y_true or y_pred.
+    // `stream` writes with non-temporal stores, which needs `out` aligned to 64 bytes.
     Sums (*map)(MapOp op, const T* y_true, const T* y_pred, const T* weights, double scale,
-                T* out, int64_t n) noexcept;
+                T* out, int64_t n, bool stream) noexcept;
     // Sum of a + b: the plain read stream that measures memory bandwidth.
     double (*stream_sum)(const T* a, const T* b, int64_t n) noexcept;
 };

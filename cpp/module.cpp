@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "buffers.hpp"
 #include "dispatch.hpp"
 #include "driver.hpp"
 #include "threads.hpp"
@@ -202,6 +203,34 @@ double stream_sum_binding(const py::array& a, const py::array& b) {
                       n);
 }
 
+// A C-contiguous, uninitialised array from buffers.hpp; its memory returns there when the
+// array is freed.
+py::array empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
+    size_t bytes = static_cast<size_t>(dtype.itemsize());
+    for (py::ssize_t extent : shape) {
+        if (extent < 0) throw std::invalid_argument("shape must not have negative extents");
+        if (extent != 0 && bytes > SIZE_MAX / static_cast<size_t>(extent)) throw std::bad_alloc();
+        bytes *= static_cast<size_t>(extent);
+    }
+
+    struct Block {
+        void* data;
+        size_t capacity;
+    };
+    auto* block = new Block{nullptr, 0};
+    block->data = acquire_buffer(bytes, &block->capacity);
+    if (block->data == nullptr) {
+        delete block;
+        throw std::bad_alloc();
+    }
+    py::capsule owner(block, [](void* pointer) {
+        auto* owned = static_cast<Block*>(pointer);
+        release_buffer(owned->data, owned->capacity);
+        delete owned;
+    });
+    return py::array(dtype, shape, {}, block->data, owner);
+}
+
 py::dict config() {
     py::dict info;
     info["version"] = FASTMSE_VERSION;
@@ -214,6 +243,7 @@ py::dict config() {
     info["forked_child"] = in_forked_child();
     info["chunk_size"] = kChunk;
     info["parallel_min_elements"] = kParallelMinElements;
+    info["cached_bytes"] = cached_bytes();
     return info;
 }
 
@@ -234,6 +264,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("map", &map_binding, py::arg("op"), py::arg("y_true"), py::arg("y_pred"),
           py::arg("weights"), py::arg("out"), py::arg("scale"));
     m.def("stream_sum", &stream_sum_binding, py::arg("a"), py::arg("b"));
+    m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
+    m.def("clear_buffer_cache", &clear_buffer_cache);
 
     m.def("init_threads", &init_threads, py::arg("count"));
     m.def("set_num_threads", &set_num_threads, py::arg("count"));

@@ -61,12 +61,14 @@ inline V load(const T* p, int64_t i, int count) {
     return count == kLanes ? Vec::load(p + i) : Vec::load_first(p + i, count);
 }
 
-template <class T>
+template <bool kStream, class T>
 inline void store(T* p, int64_t i, V v, int count) {
-    if (count == kLanes) {
-        Vec::store(p + i, v);
-    } else {
+    if (count != kLanes) {
         Vec::store_first(p + i, v, count);
+    } else if constexpr (kStream) {
+        Vec::stream(p + i, v);
+    } else {
+        Vec::store(p + i, v);
     }
 }
 
@@ -115,7 +117,7 @@ Sums sum_weights_leaf(const T* w, int64_t n) {
 
 // The gradient's sums repeat reduce_leaf's operations in the same order, so the loss of
 // mse_value_and_grad is bit-identical to mse's.
-template <class T, MapOp kOp, bool kWeighted>
+template <class T, MapOp kOp, bool kWeighted, bool kStream>
 Sums map_leaf(const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n) {
     LeafSums acc;
     const V factor = Vec::set(scale);
@@ -123,16 +125,16 @@ Sums map_leaf(const T* y_true, const T* y_pred, const T* w, double scale, T* out
         V d = Vec::sub(load(y_pred, i, count), load(y_true, i, count));
         if constexpr (kOp == MapOp::squared_error) {
             acc.squares[k] = Vec::mul_add(d, d, acc.squares[k]);
-            store(out, i, Vec::mul(d, d), count);
+            store<kStream>(out, i, Vec::mul(d, d), count);
         } else if constexpr (kWeighted) {
             V weight = load(w, i, count);
             V weighted = Vec::mul(weight, d);
             acc.squares[k] = Vec::mul_add(weighted, d, acc.squares[k]);
             acc.weights[k] = Vec::add(acc.weights[k], weight);
-            store(out, i, Vec::mul(factor, weighted), count);
+            store<kStream>(out, i, Vec::mul(factor, weighted), count);
         } else {
             acc.squares[k] = Vec::mul_add(d, d, acc.squares[k]);
-            store(out, i, Vec::mul(factor, d), count);
+            store<kStream>(out, i, Vec::mul(factor, d), count);
         }
     });
     return acc.total();
@@ -163,23 +165,36 @@ Sums sum_weights(const T* w, int64_t n) noexcept {
     return sum_leaves(n, [&](int64_t i, int64_t count) { return sum_weights_leaf(w + i, count); });
 }
 
-template <class T, MapOp kOp, bool kWeighted>
+template <class T, MapOp kOp, bool kWeighted, bool kStream>
 Sums map_chunk(const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n) {
-    return sum_leaves(n, [&](int64_t i, int64_t count) {
+    Sums sums = sum_leaves(n, [&](int64_t i, int64_t count) {
         const T* leaf_weights = kWeighted ? w + i : nullptr;
-        return map_leaf<T, kOp, kWeighted>(y_true + i, y_pred + i, leaf_weights, scale, out + i,
-                                           count);
+        return map_leaf<T, kOp, kWeighted, kStream>(y_true + i, y_pred + i, leaf_weights, scale,
+                                                    out + i, count);
     });
+    // Streaming stores are weakly ordered: make them visible before the caller reads out.
+    if (kStream) Vec::stream_fence();
+    return sums;
+}
+
+template <class T, bool kStream>
+Sums map_dispatch(MapOp op, const T* y_true, const T* y_pred, const T* w, double scale, T* out,
+                  int64_t n) {
+    if (op == MapOp::squared_error) {
+        return map_chunk<T, MapOp::squared_error, false, kStream>(y_true, y_pred, w, scale, out,
+                                                                 n);
+    }
+    if (w == nullptr) {
+        return map_chunk<T, MapOp::gradient, false, kStream>(y_true, y_pred, w, scale, out, n);
+    }
+    return map_chunk<T, MapOp::gradient, true, kStream>(y_true, y_pred, w, scale, out, n);
 }
 
 template <class T>
-Sums map(MapOp op, const T* y_true, const T* y_pred, const T* w, double scale, T* out,
-         int64_t n) noexcept {
-    if (op == MapOp::squared_error) {
-        return map_chunk<T, MapOp::squared_error, false>(y_true, y_pred, w, scale, out, n);
-    }
-    if (w == nullptr) return map_chunk<T, MapOp::gradient, false>(y_true, y_pred, w, scale, out, n);
-    return map_chunk<T, MapOp::gradient, true>(y_true, y_pred, w, scale, out, n);
+Sums map(MapOp op, const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n,
+         bool stream) noexcept {
+    if (stream) return map_dispatch<T, true>(op, y_true, y_pred, w, scale, out, n);
+    return map_dispatch<T, false>(op, y_true, y_pred, w, scale, out, n);
 }
 
 template <class T>

@@ -54,6 +54,10 @@ struct Vec {
     static void store_first(float* p, V v, int n) {
         _mm256_mask_storeu_ps(p, first(n), _mm512_cvtpd_ps(v));
     }
+    // Non-temporal stores bypass the caches; p must be aligned to the stored width.
+    static void stream(double* p, V v) { _mm512_stream_pd(p, v); }
+    static void stream(float* p, V v) { _mm256_stream_ps(p, _mm512_cvtpd_ps(v)); }
+    static void stream_fence() { _mm_sfence(); }
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
@@ -94,6 +98,9 @@ struct Vec {
     static void store_first(float* p, V v, int n) {
         _mm_maskstore_ps(p, first32(n), _mm256_cvtpd_ps(v));
     }
+    static void stream(double* p, V v) { _mm256_stream_pd(p, v); }
+    static void stream(float* p, V v) { _mm_stream_ps(p, _mm256_cvtpd_ps(v)); }
+    static void stream_fence() { _mm_sfence(); }
     static V add(V a, V b) { return _mm256_add_pd(a, b); }
     static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
     static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
@@ -128,6 +135,9 @@ struct Vec {
     static void store_first(float* p, V v, int) {
         p[0] = static_cast<float>(vgetq_lane_f64(v, 0));
     }
+    static void stream(double* p, V v) { store(p, v); }
+    static void stream(float* p, V v) { store(p, v); }
+    static void stream_fence() {}
     static V add(V a, V b) { return vaddq_f64(a, b); }
     static V sub(V a, V b) { return vsubq_f64(a, b); }
     static V mul(V a, V b) { return vmulq_f64(a, b); }
@@ -154,6 +164,9 @@ struct Vec {
     static void store(float* p, V v) { *p = static_cast<float>(v); }
     static void store_first(double* p, V v, int) { *p = v; }
     static void store_first(float* p, V v, int) { *p = static_cast<float>(v); }
+    static void stream(double* p, V v) { *p = v; }
+    static void stream(float* p, V v) { *p = static_cast<float>(v); }
+    static void stream_fence() {}
     static V add(V a, V b) { return a + b; }
     static V sub(V a, V b) { return a - b; }
     static V mul(V a, V b) { return a * b; }

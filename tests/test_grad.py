@@ -142,3 +142,37 @@ def test_float32_gradient_of_unit_differences():
     p = np.full(n, 0.5, np.float32)
     gradient = fm.mse_grad(t, p)
     assert np.all(gradient == np.float32(-2 / n))
+
+
+def test_fresh_outputs_reuse_freed_memory(rng):
+    from fastmse import _core
+
+    _core.clear_buffer_cache()
+    t = rng.standard_normal(300_000)
+    p = rng.standard_normal(300_000)
+    first = fm.mse_grad(t, p)
+    address = first.ctypes.data
+    assert first.flags.writeable
+    assert first.flags.c_contiguous
+    assert address % 64 == 0
+    del first
+    assert _core.config()["cached_bytes"] >= 300_000 * 8
+    second = fm.mse_grad(t, p)
+    assert second.ctypes.data == address
+    assert_close(second, reference.mse_grad(t, p), np.float64)
+    held = fm.mse_grad(t, p)
+    assert held.ctypes.data != second.ctypes.data
+    _core.clear_buffer_cache()
+    assert _core.config()["cached_bytes"] == 0
+
+
+def test_large_streamed_output_matches_reference(rng):
+    # 2.5 * 10**6 doubles pass the size above which outputs use non-temporal stores.
+    t = rng.standard_normal(2_500_003)
+    p = rng.standard_normal(2_500_003)
+    assert_close(fm.mse_grad(t, p), reference.mse_grad(t, p), np.float64)
+    assert_close(fm.squared_error(t, p), reference.squared_error(t, p), np.float64)
+    t32, p32 = t.astype(np.float32), p.astype(np.float32)
+    w = rng.uniform(0, 1, t.size).astype(np.float32)
+    expected = reference.mse_grad(t32, p32, sample_weight=w)
+    assert_close(fm.mse_grad(t32, p32, sample_weight=w), expected, np.float32)

@@ -324,7 +324,7 @@ def _map(op, t, p, w, shape, out, scale):
     """Run an elementwise kernel; returns (result, sum of the squares)."""
     dtype = t.dtype
     if out is None:
-        result = target = np.empty(shape, dtype)
+        result = target = _core.empty(shape, dtype)
     else:
         check_out(out, shape, dtype)
         result = target = out
@@ -333,7 +333,7 @@ def _map(op, t, p, w, shape, out, scale):
             for array in (t, p)
         )
         if overlaps or not out.flags.aligned:
-            target = np.empty(shape, dtype)
+            target = _core.empty(shape, dtype)
 
     squares, _, _ = _core.map(
         op, np.broadcast_to(t, shape), np.broadcast_to(p, shape), w, target, scale
