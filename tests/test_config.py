@@ -178,3 +178,18 @@ def test_forked_child_does_not_hang():
     results = queue.get(timeout=5)
     assert results[:3] == expected
     assert results[3] == 1
+
+
+def test_type_stubs_cover_the_compiled_module():
+    import ast
+    import pathlib
+
+    package = pathlib.Path(fm.__file__).parent
+    assert (package / "py.typed").exists()
+    stub = ast.parse((package / "_core.pyi").read_text())
+    stubbed = {node.name for node in stub.body if isinstance(node, ast.FunctionDef)}
+    compiled = {name for name in dir(_core) if not name.startswith("__")}
+    assert stubbed == compiled
+    public = ast.parse((package / "_losses.pyi").read_text())
+    stubbed_public = {node.name for node in public.body if isinstance(node, ast.FunctionDef)}
+    assert set(fm._losses.__all__) <= stubbed_public
