@@ -5,21 +5,19 @@
 
 namespace fastmse {
 
-// Elements per leaf: the SIMD kernels sum one leaf with several vector accumulators, then
-// leaves combine pairwise. A power of two that every target's lanes times accumulators divide.
-constexpr int64_t kLeaf = 256;
-
 // Elements per chunk: the unit of work for threads and of gathering strided data. Chunk
 // boundaries depend on the data size only, which makes every sum independent of the thread
-// count. A multiple of kLeaf, so the leaves inside chunks are exactly the leaves of the array.
+// count. A multiple of every target's leaf size (mse.hpp), so the leaves inside chunks are
+// exactly the leaves of the array.
 constexpr int64_t kChunk = 8192;
 
 // Running sums of one reduction: the (weighted) squared errors, the weights, and a weight
 // check that is 0 exactly when every weight is finite and non-negative (see mse.hpp).
+// No member initializers, so that arrays of them cost nothing to create; `Sums{}` is zero.
 struct Sums {
-    double squares = 0.0;
-    double weights = 0.0;
-    double weight_check = 0.0;
+    double squares;
+    double weights;
+    double weight_check;
 };
 
 inline Sums operator+(const Sums& a, const Sums& b) {
@@ -50,7 +48,7 @@ class PairwiseSum {
     }
 
   private:
-    S levels_[64] = {};
+    S levels_[64];  // only the levels whose bit is set in count_ are ever read
     uint64_t count_ = 0;
 };
 

@@ -4,10 +4,11 @@
 // - Every difference, square and product is computed in double, for float32 storage too, and
 //   y_pred - y_true is squared with one fused multiply-add where the target has FMA.
 // - A leaf of kLeaf elements is summed by kAccumulators vectors, lane by lane, so each lane
-//   adds at most kLeaf / (kLanes * kAccumulators) <= 16 terms in sequence (NumPy's pairwise
-//   sum adds 16 per accumulator too). Leaves, then chunks, combine in a pairwise tree, so the
-//   relative error of a sum of n squares is at most about (16 + log2(n / 16) + 2) * 2**-53:
-//   below 1e-14 for n up to 2**60, since all terms are non-negative.
+//   adds 16 terms in sequence (NumPy's pairwise sum adds 16 per accumulator too). The
+//   accumulators of a leaf add up in a tree, the leaves of a chunk combine pairwise lane by
+//   lane, the lanes add up once per chunk, and chunks combine pairwise. The relative error
+//   of a sum of n squares is thus at most about (16 + log2(n / 16) + 2) * 2**-53: below
+//   1e-14 for n up to 2**60, since all terms are non-negative.
 // - The order of every addition depends on n alone: not on alignment, strides or threads.
 // - A partial vector at the end of a leaf is loaded with the missing lanes set to zero, which
 //   adds exact zeros. Weights get the same treatment, so padding never counts as weight.
@@ -27,9 +28,26 @@ constexpr int kLanes = Vec::kLanes;
 // sequential run at 16 terms per leaf.
 constexpr int kAccumulators = kLanes >= 4 ? 4 : 16 / kLanes;
 constexpr int kStride = kLanes * kAccumulators;
-static_assert(kLeaf % kStride == 0, "a leaf must hold whole accumulator rounds");
+constexpr int64_t kLeaf = 16 * kStride;
+static_assert(kChunk % kLeaf == 0, "a chunk must hold whole leaves");
 
 using V = Vec::V;
+
+// The kernels' inner functions must inline into their loops: a call would force the
+// accumulators out of registers.
+#define FASTMSE_INLINE inline __attribute__((always_inline))
+
+// The three sums of a reduction, one per lane.
+struct LaneSums {
+    V squares, weights, check;
+
+    Sums total() const { return {Vec::sum(squares), Vec::sum(weights), Vec::sum(check)}; }
+};
+
+inline LaneSums operator+(const LaneSums& a, const LaneSums& b) {
+    return {Vec::add(a.squares, b.squares), Vec::add(a.weights, b.weights),
+            Vec::add(a.check, b.check)};
+}
 
 // Accumulators for one leaf. The weight check adds |w| - w: zero for every finite w >= 0,
 // positive for a negative w, and NaN or infinite for a NaN or infinite w, so a single sum
@@ -43,26 +61,26 @@ struct LeafSums {
         for (int k = 0; k < kAccumulators; ++k) squares[k] = weights[k] = check[k] = Vec::zero();
     }
 
-    static double tree(const V* acc) {
+    static V tree(const V* acc) {
         V level[kAccumulators];
         for (int k = 0; k < kAccumulators; ++k) level[k] = acc[k];
         for (int width = kAccumulators / 2; width >= 1; width /= 2) {
             for (int k = 0; k < width; ++k) level[k] = Vec::add(level[2 * k], level[2 * k + 1]);
         }
-        return Vec::sum(level[0]);
+        return level[0];
     }
 
-    Sums total() const { return {tree(squares), tree(weights), tree(check)}; }
+    LaneSums total() const { return {tree(squares), tree(weights), tree(check)}; }
 };
 
 // Loads lanes [i, i + count) of p, where count < kLanes marks the partial vector at the end.
 template <class T>
-inline V load(const T* p, int64_t i, int count) {
+FASTMSE_INLINE V load(const T* p, int64_t i, int count) {
     return count == kLanes ? Vec::load(p + i) : Vec::load_first(p + i, count);
 }
 
 template <bool kStream, class T>
-inline void store(T* p, int64_t i, V v, int count) {
+FASTMSE_INLINE void store(T* p, int64_t i, V v, int count) {
     if (count != kLanes) {
         Vec::store_first(p + i, v, count);
     } else if constexpr (kStream) {
@@ -74,21 +92,25 @@ inline void store(T* p, int64_t i, V v, int count) {
 
 // Calls step(accumulator, index, count) over one leaf of n <= kLeaf elements: whole rounds of
 // kAccumulators vectors, then the remaining whole vectors and the partial one, each on the
-// next accumulator in turn.
+// next accumulator in turn. The loops over accumulators are unrolled so that the accumulator
+// index is a constant and the accumulators stay in registers.
 template <class Step>
-inline void for_each_vector(int64_t n, Step step) {
+FASTMSE_INLINE void for_each_vector(int64_t n, Step step) {
     int64_t i = 0;
     for (; i + kStride <= n; i += kStride) {
+#pragma GCC unroll 16
         for (int k = 0; k < kAccumulators; ++k) step(k, i + k * kLanes, kLanes);
     }
 
-    for (int k = 0; i < n; i += kLanes, ++k) {
-        step(k, i, static_cast<int>(std::min<int64_t>(kLanes, n - i)));
+#pragma GCC unroll 16
+    for (int k = 0; k < kAccumulators; ++k) {
+        const int64_t j = i + k * kLanes;
+        if (j < n) step(k, j, static_cast<int>(std::min<int64_t>(kLanes, n - j)));
     }
 }
 
 template <class T, bool kWeighted>
-Sums reduce_leaf(const T* y_true, const T* y_pred, const T* w, int64_t n) {
+FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w, int64_t n) {
     LeafSums acc;
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V d = Vec::sub(load(y_pred, i, count), load(y_true, i, count));
@@ -105,7 +127,7 @@ Sums reduce_leaf(const T* y_true, const T* y_pred, const T* w, int64_t n) {
 }
 
 template <class T>
-Sums sum_weights_leaf(const T* w, int64_t n) {
+FASTMSE_INLINE LaneSums sum_weights_leaf(const T* w, int64_t n) {
     LeafSums acc;
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V weight = load(w, i, count);
@@ -118,7 +140,7 @@ Sums sum_weights_leaf(const T* w, int64_t n) {
 // The gradient's sums repeat reduce_leaf's operations in the same order, so the loss of
 // mse_value_and_grad is bit-identical to mse's.
 template <class T, MapOp kOp, bool kWeighted, bool kStream>
-Sums map_leaf(const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n) {
+FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n) {
     LeafSums acc;
     const V factor = Vec::set(scale);
     for_each_vector(n, [&](int k, int64_t i, int count) {
@@ -140,12 +162,13 @@ Sums map_leaf(const T* y_true, const T* y_pred, const T* w, double scale, T* out
     return acc.total();
 }
 
-// Sums the leaves of one chunk pairwise; leaf(i, count) returns the sums of one leaf.
+// Sums the leaves of one chunk pairwise, lane by lane, then the lanes; leaf(i, count)
+// returns the lane sums of one leaf.
 template <class Leaf>
 inline Sums sum_leaves(int64_t n, Leaf leaf) {
-    PairwiseSum<Sums> chunk;
+    PairwiseSum<LaneSums> chunk;
     for (int64_t i = 0; i < n; i += kLeaf) chunk.add(leaf(i, std::min(kLeaf, n - i)));
-    return chunk.total();
+    return chunk.total().total();
 }
 
 template <class T>
@@ -209,7 +232,7 @@ double stream_sum(const T* a, const T* b, int64_t n) noexcept {
         }
     }
 
-    double total = LeafSums::tree(acc);
+    double total = Vec::sum(LeafSums::tree(acc));
     for (; i < n; ++i) total += static_cast<double>(a[i]) + static_cast<double>(b[i]);
     return total;
 }

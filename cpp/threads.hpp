@@ -7,7 +7,7 @@ namespace fastmse {
 
 // Inputs smaller than this many elements run on one thread: below it, waking the OpenMP
 // team costs more than the work saves (measured with bench/ on a 2-core AVX-512 machine).
-constexpr int64_t kParallelMinElements = 1 << 15;
+constexpr int64_t kParallelMinElements = 1 << 14;
 
 void init_threads(int count);
 void set_num_threads(int count);
