@@ -52,7 +52,7 @@ class PairwiseSum {
     uint64_t count_ = 0;
 };
 
-// What an elementwise kernel writes to `out`.
+// The elementwise result that a map kernel writes to `out`.
 enum class MapOp { squared_error, gradient };
 
 // One target's kernels for storage type T. Each works on one contiguous chunk of at most

@@ -104,29 +104,35 @@ py::tuple sums_tuple(const Sums& sums) {
     return py::make_tuple(sums.squares, sums.weights, sums.weight_check);
 }
 
-// The MSE of two same-shape, C-contiguous, non-empty float32 or float64 arrays of one dtype,
-// or None when the inputs need the general path.
-py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
-    if (!is_exact_ndarray(y_true) || !is_exact_ndarray(y_pred)) return py::none();
+// Whether y_true and y_pred are plain ndarrays of one shape, C-contiguous, aligned,
+// non-empty and of one native float dtype: the inputs that need no work in Python.
+bool is_contiguous_pair(py::handle y_true, py::handle y_pred, DType* dtype) {
+    if (!is_exact_ndarray(y_true) || !is_exact_ndarray(y_pred)) return false;
     const auto t = py::reinterpret_borrow<py::array>(y_true);
     const auto p = py::reinterpret_borrow<py::array>(y_pred);
     const int ndim = static_cast<int>(t.ndim());
-    if (p.ndim() != ndim) return py::none();
+    if (p.ndim() != ndim) return false;
     for (int d = 0; d < ndim; ++d) {
-        if (t.shape(d) != p.shape(d)) return py::none();
+        if (t.shape(d) != p.shape(d)) return false;
     }
 
     const int needed = py::array::c_style | kAlignedFlag;
+    DType p_dtype;
+    return element_count(t) > 0 && (t.flags() & needed) == needed &&
+           (p.flags() & needed) == needed && native_float_dtype(t, dtype) &&
+           native_float_dtype(p, &p_dtype) && *dtype == p_dtype;
+}
+
+// The MSE of a contiguous pair (see is_contiguous_pair), or None for the general path.
+py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
+    DType dtype;
+    if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
+    const auto t = py::reinterpret_borrow<py::array>(y_true);
+    const auto p = py::reinterpret_borrow<py::array>(y_pred);
     const int64_t n = element_count(t);
-    DType t_dtype, p_dtype;
-    if (n == 0 || (t.flags() & needed) != needed || (p.flags() & needed) != needed ||
-        !native_float_dtype(t, &t_dtype) || !native_float_dtype(p, &p_dtype) ||
-        t_dtype != p_dtype) {
-        return py::none();
-    }
 
     const Sums sums = without_gil_if_large(n, [&] {
-        if (t_dtype == DType::f32) {
+        if (dtype == DType::f32) {
             return reduce_contiguous(static_cast<const float*>(t.data()),
                                      static_cast<const float*>(p.data()),
                                      static_cast<const float*>(nullptr), n);
@@ -231,6 +237,47 @@ py::array empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
     return py::array(dtype, shape, {}, block->data, owner);
 }
 
+// The unweighted MSE and its gradient for a contiguous pair (see is_contiguous_pair), or
+// None for the general path. `out` may be None, or a C-contiguous writable array of the
+// inputs' shape and dtype that is one of them or shares no memory with them.
+py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::handle out) {
+    DType dtype;
+    if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
+    const auto t = py::reinterpret_borrow<py::array>(y_true);
+    const auto p = py::reinterpret_borrow<py::array>(y_pred);
+    const int64_t n = element_count(t);
+    const size_t bytes = static_cast<size_t>(n) * static_cast<size_t>(t.itemsize());
+
+    py::array result;
+    if (out.is_none()) {
+        result = empty(std::vector<py::ssize_t>(t.shape(), t.shape() + t.ndim()), t.dtype());
+    } else {
+        DType out_dtype;
+        if (!is_contiguous_pair(y_true, out, &out_dtype) || out_dtype != dtype) return py::none();
+        result = py::reinterpret_borrow<py::array>(out);
+        if (!result.writeable()) return py::none();
+        const auto* begin = static_cast<const char*>(result.data());
+        for (const py::array* input : {&t, &p}) {
+            const auto* other = static_cast<const char*>(input->data());
+            const bool overlaps = begin < other + bytes && other < begin + bytes;
+            if (overlaps && begin != other) return py::none();
+        }
+    }
+
+    Problem problem;
+    problem.dtype = dtype;
+    problem.shape = {n};
+    const std::vector<int64_t> strides = {static_cast<int64_t>(t.itemsize())};
+    problem.data[Problem::y_true] = static_cast<char*>(const_cast<void*>(t.data()));
+    problem.data[Problem::y_pred] = static_cast<char*>(const_cast<void*>(p.data()));
+    problem.data[Problem::out] = static_cast<char*>(result.mutable_data());
+    for (int op : {Problem::y_true, Problem::y_pred, Problem::out}) problem.strides[op] = strides;
+
+    const double scale = 2.0 / static_cast<double>(n);
+    const Sums sums = without_gil_if_large(n, [&] { return map(problem, MapOp::gradient, scale); });
+    return py::make_tuple(sums.squares / static_cast<double>(n), result);
+}
+
 py::dict config() {
     py::dict info;
     info["version"] = FASTMSE_VERSION;
@@ -265,6 +312,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("weights"), py::arg("out"), py::arg("scale"));
     m.def("stream_sum", &stream_sum_binding, py::arg("a"), py::arg("b"));
     m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
+    m.def("value_and_grad_contiguous", &value_and_grad_contiguous, py::arg("y_true"),
+          py::arg("y_pred"), py::arg("out"));
     m.def("clear_buffer_cache", &clear_buffer_cache);
 
     m.def("init_threads", &init_threads, py::arg("count"));

@@ -50,8 +50,8 @@ inline LaneSums operator+(const LaneSums& a, const LaneSums& b) {
 }
 
 // Accumulators for one leaf. The weight check adds |w| - w: zero for every finite w >= 0,
-// positive for a negative w, and NaN or infinite for a NaN or infinite w, so a single sum
-// tells whether all weights are valid.
+// positive for a negative w, and NaN or infinite for a NaN or infinite w, so one sum
+// shows whether all weights are valid.
 struct LeafSums {
     V squares[kAccumulators];
     V weights[kAccumulators];

@@ -176,3 +176,15 @@ def test_large_streamed_output_matches_reference(rng):
     w = rng.uniform(0, 1, t.size).astype(np.float32)
     expected = reference.mse_grad(t32, p32, sample_weight=w)
     assert_close(fm.mse_grad(t32, p32, sample_weight=w), expected, np.float32)
+
+
+@pytest.mark.parametrize("shift", [1, -1])
+def test_gradient_out_overlapping_y_pred_shifted(shift, rng):
+    buffer = rng.standard_normal(1001)
+    t = rng.standard_normal(1000)
+    p = buffer[1:] if shift == 1 else buffer[:-1]
+    out = buffer[:-1] if shift == 1 else buffer[1:]
+    expected = reference.mse_grad(t, p)
+    result = fm.mse_grad(t, p, out=out)
+    assert result is out
+    assert_close(out, expected, np.float64)

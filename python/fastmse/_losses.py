@@ -267,7 +267,8 @@ def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
     out_shape = tuple(shape[d] for d in kept)
 
     def view(array):
-        return np.broadcast_to(array, shape).transpose(order)
+        array = _broadcast(array, shape)
+        return array if order == tuple(range(len(shape))) else array.transpose(order)
 
     weights = None if w is None else view(w)
     squares, weight_sums, check = _core.reduce(view(t), view(p), weights, len(kept))
@@ -291,6 +292,10 @@ def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
 
 
 def _value_and_grad(y_true, y_pred, sample_weight, out):
+    if sample_weight is None:
+        result = _core.value_and_grad_contiguous(y_true, y_pred, out)
+        if result is not None:
+            return result
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     if w is None:
         scale = 2.0 / math.prod(shape)
@@ -335,12 +340,14 @@ def _map(op, t, p, w, shape, out, scale):
         if overlaps or not out.flags.aligned:
             target = _core.empty(shape, dtype)
 
-    squares, _, _ = _core.map(
-        op, np.broadcast_to(t, shape), np.broadcast_to(p, shape), w, target, scale
-    )
+    squares, _, _ = _core.map(op, _broadcast(t, shape), _broadcast(p, shape), w, target, scale)
     if target is not result:
         result[...] = target
     return result, squares
+
+
+def _broadcast(array, shape):
+    return array if array.shape == shape else np.broadcast_to(array, shape)
 
 
 def _sum_to_shape(full, shape):

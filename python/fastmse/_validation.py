@@ -1,6 +1,5 @@
 """Input rules shared by every public function: dtypes, shapes, weights, axes and out."""
 
-import math
 import operator
 
 import numpy as np
@@ -58,6 +57,12 @@ def result_shape(y_true, y_pred):
     The shapes must be equal or broadcast to one of them. A broadcast that grows both,
     such as (n,) against (n, 1), would compare every element with every other one.
     """
+    if y_true.shape == y_pred.shape:
+        shape = y_true.shape
+        if 0 in shape:
+            _raise_empty(shape)
+        return shape
+
     try:
         shape = np.broadcast_shapes(y_true.shape, y_pred.shape)
     except ValueError:
@@ -73,12 +78,16 @@ def result_shape(y_true, y_pred):
             "either. If both hold one value per sample, flatten them with ravel() first"
         )
 
-    if math.prod(shape) == 0:
-        raise ValueError(
-            f"y_true and y_pred are empty (result shape {shape}); "
-            "the mean of no elements is undefined"
-        )
+    if 0 in shape:
+        _raise_empty(shape)
     return shape
+
+
+def _raise_empty(shape):
+    raise ValueError(
+        f"y_true and y_pred are empty (result shape {shape}); "
+        "the mean of no elements is undefined"
+    )
 
 
 def prepare_inputs(y_true, y_pred, sample_weight=None):
