@@ -212,6 +212,9 @@ Sums sum_slice(const Operands<T>& operands, int64_t slice, int threads, Kernel k
     });
 }
 
+// Reduces every slice. All (slice, chunk) pairs run in one parallel loop, chunk-major: the
+// threads share one region (no barrier per slice), and when slices are strided columns, the
+// slices of one chunk read neighbouring elements while those rows are in cache.
 template <class T>
 std::vector<Sums> reduce_slices_typed(const Problem& problem) {
     const Operands<T> operands(problem);
@@ -222,15 +225,30 @@ std::vector<Sums> reduce_slices_typed(const Problem& problem) {
     };
 
     const int64_t slices = operands.slice_count();
-    const int threads = threads_for(slices * operands.slice_size());
+    const int64_t size = operands.slice_size();
+    const int64_t chunks = ceil_div(size, kChunk);
+    const int threads = threads_for(slices * size);
     std::vector<Sums> result(slices);
-    if (operands.slice_size() <= kChunk) {
-        parallel_for(slices, threads, [&](int64_t slice) {
-            result[slice] = operands.run(slice, 0, operands.slice_size(), kernel);
-        });
-    } else {
+    std::vector<Sums> partial(chunks > 1 ? slices * chunks : 0);
+    parallel_for(slices * chunks, threads, [&](int64_t item) {
+        const int64_t slice = item % slices;
+        const int64_t chunk = item / slices;
+        const int64_t begin = chunk * kChunk;
+        const Sums sums = operands.run(slice, begin, std::min(kChunk, size - begin), kernel);
+        if (chunks == 1) {
+            result[slice] = sums;
+        } else {
+            partial[slice * chunks + chunk] = sums;
+        }
+    });
+
+    if (chunks > 1) {
         for (int64_t slice = 0; slice < slices; ++slice) {
-            result[slice] = sum_slice(operands, slice, threads, kernel);
+            PairwiseSum<Sums> total;
+            for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+                total.add(partial[slice * chunks + chunk]);
+            }
+            result[slice] = total.total();
         }
     }
     return result;

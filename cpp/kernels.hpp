@@ -41,8 +41,9 @@ class PairwiseSum {
 
     S total() const {
         S result{};
-        for (int level = 0; level < 64; ++level) {
-            if ((count_ >> level) & 1u) result = levels_[level] + result;
+        int level = 0;
+        for (uint64_t bits = count_; bits != 0; bits >>= 1u, ++level) {
+            if (bits & 1u) result = levels_[level] + result;
         }
         return result;
     }
