@@ -8,6 +8,10 @@ from . import _core
 
 __all__ = ["get_num_threads", "set_num_threads", "show_config"]
 
+# A cap far above any machine fastmse targets, which stops a typo from asking OpenMP for
+# millions of threads.
+MAX_THREADS = 4096
+
 
 def set_num_threads(n):
     """Set how many threads fastmse's kernels use, for the whole process.
@@ -15,15 +19,15 @@ def set_num_threads(n):
     Parameters
     ----------
     n : int
-        A positive number of threads. More threads than cores is allowed but rarely
-        faster. Inputs below a size threshold always run on the calling thread.
+        A number of threads from 1 to 4096. More threads than cores is allowed but
+        rarely faster. Inputs below a size threshold always run on the calling thread.
 
     Raises
     ------
     TypeError
         If `n` is not an integer.
     ValueError
-        If `n` is less than 1.
+        If `n` is less than 1 or more than 4096.
 
     Notes
     -----
@@ -34,8 +38,8 @@ def set_num_threads(n):
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be at least 1, not {n}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n must be between 1 and {MAX_THREADS}, not {n}")
     _core.set_num_threads(n)
 
 
@@ -91,10 +95,10 @@ def _threads_from_environment():
             continue
         # OMP_NUM_THREADS may list one count per nesting level; the first is the outer one.
         first = value.split(",")[0]
-        if first.isdigit() and int(first) >= 1:
+        if first.isdigit() and 1 <= int(first) <= MAX_THREADS:
             return int(first)
         warnings.warn(
-            f"{variable}={value!r} is not a positive integer; ignoring it",
+            f"{variable}={value!r} is not an integer from 1 to {MAX_THREADS}; ignoring it",
             RuntimeWarning,
             stacklevel=3,
         )
