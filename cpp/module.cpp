@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdlib>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -93,11 +94,24 @@ Problem make_problem(const py::array& y_true, const py::array& y_pred, const py:
 }
 
 // Runs `work` without the GIL when it is large enough to be worth it.
+//
+// Not py::gil_scoped_release: at interpreter exit, a daemon thread that takes the GIL back is
+// ended by pthread_exit, whose forced unwinding aborts the process when it starts inside a
+// destructor, which is noexcept. Here it starts in a plain function and unwinds normally.
 template <class Work>
 auto without_gil_if_large(int64_t elements, Work work) {
     if (elements < kReleaseGilElements) return work();
-    py::gil_scoped_release release;
-    return work();
+    decltype(work()) result{};
+    std::exception_ptr error;
+    PyThreadState* state = PyEval_SaveThread();
+    try {
+        result = work();
+    } catch (...) {
+        error = std::current_exception();
+    }
+    PyEval_RestoreThread(state);
+    if (error) std::rethrow_exception(error);
+    return result;
 }
 
 py::tuple sums_tuple(const Sums& sums) {
@@ -200,13 +214,14 @@ double stream_sum_binding(const py::array& a, const py::array& b) {
         throw std::invalid_argument("a and b must be C-contiguous");
     }
     const int64_t n = element_count(a);
-    py::gil_scoped_release release;
-    if (problem.dtype == DType::f32) {
-        return stream_sum(static_cast<const float*>(a.data()), static_cast<const float*>(b.data()),
-                          n);
-    }
-    return stream_sum(static_cast<const double*>(a.data()), static_cast<const double*>(b.data()),
-                      n);
+    return without_gil_if_large(n, [&] {
+        if (problem.dtype == DType::f32) {
+            return stream_sum(static_cast<const float*>(a.data()),
+                              static_cast<const float*>(b.data()), n);
+        }
+        return stream_sum(static_cast<const double*>(a.data()),
+                          static_cast<const double*>(b.data()), n);
+    });
 }
 
 // A C-contiguous, uninitialised array from buffers.hpp; its memory returns there when the

@@ -40,7 +40,7 @@ int get_num_threads() {
 #ifdef FASTMSE_HAVE_OPENMP
     if (g_forked.load()) return 1;
     int limit = omp_get_max_threads();
-    int threads = g_threads.load();
+    int threads = std::min(g_threads.load(), omp_get_thread_limit());
     return limit < g_start_limit ? std::min(threads, limit) : threads;
 #else
     return 1;

@@ -37,10 +37,19 @@ def test_set_and_get_num_threads():
         fm.set_num_threads(before)
 
 
-@pytest.mark.parametrize("bad", [0, -2, 4097, 10**20])
+@pytest.mark.parametrize("bad", [0, -2, 1025, 10**20])
 def test_set_num_threads_rejects_out_of_range(bad):
-    with pytest.raises(ValueError, match=f"n must be between 1 and 4096, not {bad}"):
+    with pytest.raises(ValueError, match=f"n must be between 1 and 1024, not {bad}"):
         fm.set_num_threads(bad)
+
+
+def test_set_num_threads_takes_numpy_integers():
+    before = fm.get_num_threads()
+    try:
+        fm.set_num_threads(np.int64(1))
+        assert fm.get_num_threads() == 1
+    finally:
+        fm.set_num_threads(before)
 
 
 @pytest.mark.parametrize("bad", [2.0, "2", True, None])
@@ -63,11 +72,38 @@ def test_thread_variables():
     assert both.stdout.strip() == "1"
 
 
-def test_invalid_thread_variable_warns():
-    code = "import fastmse"
-    completed = run_python(code, FASTMSE_NUM_THREADS="many")
-    message = "FASTMSE_NUM_THREADS='many' is not an integer from 1 to 4096; ignoring it"
+@pytest.mark.parametrize("value", ["many", "3000000000", "\u00b2", "0"])
+def test_invalid_thread_variable_warns(value):
+    completed = run_python("import fastmse", FASTMSE_NUM_THREADS=value)
+    message = f"FASTMSE_NUM_THREADS={value!r} is not an integer from 1 to 1024; ignoring it"
     assert message in completed.stderr
+
+
+def test_thread_limit_caps_threads():
+    code = "import fastmse; fastmse.set_num_threads(4); print(fastmse.get_num_threads())"
+    assert run_python(code, OMP_THREAD_LIMIT="1").stdout.strip() == "1"
+
+
+def test_daemon_thread_in_kernel_at_exit():
+    code = (
+        "import threading, time, numpy as np, fastmse\n"
+        "a = np.ones(3_000_000)\n"
+        "def loop():\n"
+        "    while True:\n"
+        "        fastmse.mse(a, a)\n"
+        "threading.Thread(target=loop, daemon=True).start()\n"
+        "time.sleep(0.2)\n"
+    )
+    for _ in range(3):
+        run_python(code)
+
+
+def test_empty_cache_frees_buffers(rng):
+    held = fm.mse_grad(rng.standard_normal(300_000), rng.standard_normal(300_000))
+    del held
+    assert fm.show_config(mode="dicts")["cached_bytes"] > 0
+    fm.empty_cache()
+    assert fm.show_config(mode="dicts")["cached_bytes"] == 0
 
 
 @pytest.mark.parametrize("cap", ["scalar", "avx2", "avx512"])

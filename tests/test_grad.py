@@ -1,5 +1,7 @@
 """squared_error, mse_grad and mse_value_and_grad against fastmse.reference."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -188,3 +190,25 @@ def test_gradient_out_overlapping_y_pred_shifted(shift, rng):
     result = fm.mse_grad(t, p, out=out)
     assert result is out
     assert_close(out, expected, np.float64)
+
+
+def test_broadcast_float32_gradient_rounds_once(rng):
+    t = rng.standard_normal((100_000, 3)).astype(np.float32)
+    p = rng.standard_normal(3).astype(np.float32)
+    exact = [
+        2 * math.fsum((float(p[j]) - t[:, j].astype(np.float64)).tolist()) / t.size
+        for j in range(3)
+    ]
+    gradient = fm.mse_grad(t, p)
+    assert gradient.dtype == np.float32
+    np.testing.assert_array_equal(gradient, np.array(exact).astype(np.float32))
+
+
+def test_out_overlapping_weights(rng):
+    base = rng.random(1001) + 0.5
+    weights, out = base[:-1], base[1:]
+    t = rng.standard_normal(1000)
+    p = rng.standard_normal(1000)
+    expected = fm.mse_grad(t, p, sample_weight=weights.copy())
+    result = fm.mse_grad(t, p, sample_weight=weights, out=out)
+    np.testing.assert_array_equal(result, expected)

@@ -173,6 +173,11 @@ class TestWeightErrors:
         with pytest.raises(ValueError, match=re.escape(message)):
             function(np.zeros((3, 4)), np.ones((3, 4)), sample_weight=np.ones(shape))
 
+    def test_wrong_length_for_vector(self, function):
+        message = "sample_weight has shape (0,) but must have shape (2,), one weight per element"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            function([1.0, 2.0], [1.0, 3.0], sample_weight=[])
+
     def test_complex(self, function):
         with pytest.raises(TypeError, match="^sample_weight has dtype complex128"):
             function(np.zeros(2), np.ones(2), sample_weight=np.ones(2, complex))
@@ -202,6 +207,14 @@ class TestAxisErrors:
         with pytest.raises(TypeError, match=re.escape(message)):
             function(np.zeros((2, 3)), np.ones((2, 3)), axis=1.0)
 
+    @pytest.mark.parametrize("axis", [True, (True, False), np.True_])
+    def test_bool_rejected(self, function, axis):
+        with pytest.raises(TypeError, match="^axis must be None, an int or a tuple of ints"):
+            function(np.zeros((2, 3)), np.ones((2, 3)), axis=axis)
+
+    def test_numpy_integer_accepted(self, function):
+        assert function(np.zeros((2, 3)), np.ones((2, 3)), axis=np.int64(1)).shape == (2,)
+
 
 @pytest.mark.parametrize("function", [fm.squared_error, fm.mse_grad, fm.mse_value_and_grad])
 class TestOutErrors:
@@ -226,13 +239,18 @@ class TestOutErrors:
             "out has dtype float32 but the result has dtype float64; "
             "pass an array of dtype float64"
         )
+        assert "byte order" not in message
         with pytest.raises(TypeError, match=re.escape(message)):
             function(np.zeros(3), np.ones(3), out=out)
         np.testing.assert_array_equal(out, 7.0)
 
     def test_byte_swapped(self, function):
         out = np.full(3, 7.0, ">f8")
-        with pytest.raises(TypeError, match="^out has dtype >f8"):
+        message = (
+            "out has dtype >f8 but the result has dtype float64; "
+            "pass an array of dtype float64 in native byte order"
+        )
+        with pytest.raises(TypeError, match=re.escape(message)):
             function(np.zeros(3), np.ones(3), out=out)
 
     def test_not_an_array(self, function):
@@ -261,3 +279,45 @@ def test_tiny_weights_keep_their_ratios():
     assert value == pytest.approx(fm.mse(t, p, sample_weight=[1.0, 2.0]), rel=1e-15)
     np.testing.assert_allclose(gradient, fm.mse_grad(t, p, sample_weight=[1.0, 2.0]), rtol=1e-15)
     assert np.all(np.isfinite(fm.mse_grad([0.0], [0.0], sample_weight=[5e-324])))
+
+
+def test_object_dtype_hints_at_big_integers():
+    with pytest.raises(TypeError, match="integers beyond 64 bits also become objects"):
+        fm.mse(2**70, 0)
+
+
+def test_python_scalar_keeps_float32():
+    values = np.arange(4, dtype=np.float32)
+    assert fm.squared_error(values, 0.5).dtype == np.float32
+    assert fm.mse_grad(0.5, values).dtype == np.float32
+    assert fm.squared_error(values, np.float64(0.5)).dtype == np.float64
+    assert fm.squared_error(0.5, 1).dtype == np.float64
+
+
+def test_more_than_32_dimensions():
+    shape = (1,) * 40 + (3,)
+    assert fm.mse(np.ones(shape), 0.0) == 1.0
+    assert fm.mse_grad(np.ones(shape), np.zeros(shape)).shape == shape
+
+
+def test_huge_finite_weights():
+    assert fm.mse([0.0, 0.0], [1.0, 1.0], sample_weight=[1e308, 1e308]) == 1.0
+    gradient = fm.mse_grad([0.0, 0.0], [1.0, 1.0], sample_weight=[1e308, 1e308])
+    np.testing.assert_array_equal(gradient, [1.0, 1.0])
+    rows = np.full((2, 4), 1.0)
+    assert fm.mse(np.zeros((2, 4)), rows, sample_weight=[5e307, 5e307]) == 1.0
+
+
+def test_tiny_and_normal_weights_in_different_slices():
+    t = np.zeros((2, 2))
+    p = np.array([[1.0, 3.0], [1.0, 3.0]])
+    w = np.array([[5e-324, 1e-323], [1.0, 2.0]])
+    got = fm.mse(t, p, axis=1, sample_weight=w)
+    np.testing.assert_allclose(got, [19 / 3, 19 / 3], rtol=1e-15)
+
+
+def test_gradient_of_scalar_y_pred_is_an_array():
+    gradient = fm.mse_grad(np.ones((2, 3)), 0.5)
+    assert isinstance(gradient, np.ndarray)
+    assert gradient.shape == ()
+    assert gradient == pytest.approx(-1.0)

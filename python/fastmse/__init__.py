@@ -1,12 +1,24 @@
-"""fastmse: fast, exact mean squared error, its gradient and gradient steps."""
+"""fastmse: fast, exact mean squared error and its gradient."""
 
-from . import _core, reference
-from ._config import _apply_environment, get_num_threads, set_num_threads, show_config
-from ._losses import mse, mse_grad, mse_value_and_grad, rmse, squared_error, sse
+import os as _os
+
+# Read before the compiled module starts OpenMP, which may pin this process to one CPU.
+_USABLE_CORES = len(_os.sched_getaffinity(0)) if hasattr(_os, "sched_getaffinity") else None
+
+from . import _core, reference  # noqa: E402
+from ._config import (  # noqa: E402
+    _apply_environment,
+    empty_cache,
+    get_num_threads,
+    set_num_threads,
+    show_config,
+)
+from ._losses import mse, mse_grad, mse_value_and_grad, rmse, squared_error, sse  # noqa: E402
 
 __version__ = _core.config()["version"]
 
 __all__ = [
+    "empty_cache",
     "get_num_threads",
     "mse",
     "mse_grad",
@@ -18,4 +30,4 @@ __all__ = [
     "sse",
 ]
 
-_apply_environment()
+_apply_environment(_USABLE_CORES or _os.cpu_count() or 1)

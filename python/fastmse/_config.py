@@ -1,16 +1,19 @@
 """Threads, SIMD target and build information."""
 
+import numbers
 import os
 import sys
 import warnings
 
+import numpy as np
+
 from . import _core
 
-__all__ = ["get_num_threads", "set_num_threads", "show_config"]
+__all__ = ["empty_cache", "get_num_threads", "set_num_threads", "show_config"]
 
 # A cap far above any machine fastmse targets, which stops a typo from asking OpenMP for
 # millions of threads.
-MAX_THREADS = 4096
+MAX_THREADS = 1024
 
 
 def set_num_threads(n):
@@ -19,7 +22,7 @@ def set_num_threads(n):
     Parameters
     ----------
     n : int
-        A number of threads from 1 to 4096. More threads than cores is allowed but
+        A number of threads from 1 to 1024. More threads than cores is allowed but
         rarely faster. Inputs below a size threshold always run on the calling thread.
 
     Raises
@@ -27,7 +30,7 @@ def set_num_threads(n):
     TypeError
         If `n` is not an integer.
     ValueError
-        If `n` is less than 1 or more than 4096.
+        If `n` is less than 1 or more than 1024.
 
     Notes
     -----
@@ -36,8 +39,9 @@ def set_num_threads(n):
     set here. ``threadpoolctl.threadpool_limits(1, user_api="openmp")`` also lowers
     fastmse's threads while it is active.
     """
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
+    n = int(n)
     if not 1 <= n <= MAX_THREADS:
         raise ValueError(f"n must be between 1 and {MAX_THREADS}, not {n}")
     _core.set_num_threads(n)
@@ -46,6 +50,17 @@ def set_num_threads(n):
 def get_num_threads():
     """Return the number of threads that a large call would use now."""
     return _core.get_num_threads()
+
+
+def empty_cache():
+    """Free the output buffers that fastmse keeps for reuse.
+
+    Arrays that fastmse returns come from its own buffers. When a large one (1 MiB to
+    1 GiB) is freed, fastmse keeps it, up to two buffers and 1 GiB in all, so that the
+    next call of the same size skips the operating system's page faults. This returns
+    that memory to the operating system; arrays still in use are not affected.
+    """
+    _core.clear_buffer_cache()
 
 
 def show_config(mode="stdout"):
@@ -79,6 +94,7 @@ def show_config(mode="stdout"):
         ("SIMD target chosen", info["target"]),
         ("OpenMP", "yes" if info["openmp"] else "no"),
         ("threads", threads),
+        ("cached output memory", f"{info['cached_bytes'] / 2**20:.1f} MiB"),
         ("Python", sys.version.split()[0]),
     ]
     lines = [f"fastmse {info['version']}"]
@@ -87,28 +103,33 @@ def show_config(mode="stdout"):
     return None
 
 
-def _threads_from_environment():
+def _threads_from_environment(usable_cores):
     """Return the default thread count: FASTMSE_NUM_THREADS, OMP_NUM_THREADS, or cores."""
     for variable in ("FASTMSE_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(variable, "").strip()
         if not value:
             continue
         # OMP_NUM_THREADS may list one count per nesting level; the first is the outer one.
-        first = value.split(",")[0]
-        if first.isdigit() and 1 <= int(first) <= MAX_THREADS:
-            return int(first)
+        try:
+            count = int(value.split(",")[0])
+        except ValueError:
+            count = 0
+        if 1 <= count <= MAX_THREADS:
+            return count
         warnings.warn(
             f"{variable}={value!r} is not an integer from 1 to {MAX_THREADS}; ignoring it",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    return usable_cores
 
 
-def _apply_environment():
-    """Apply FASTMSE_SIMD and the thread variables; called once at import."""
+def _apply_environment(usable_cores):
+    """Apply FASTMSE_SIMD and the thread variables; called once at import.
+
+    `usable_cores` must be read before the compiled module loads, because GNU OpenMP may
+    pin the process to one CPU when it starts (with OMP_PROC_BIND=true).
+    """
     cap = os.environ.get("FASTMSE_SIMD", "").strip().lower()
     if cap and not _core.select_best_target(cap):
         built = ", ".join(_core.config()["built_targets"])
@@ -118,4 +139,4 @@ def _apply_environment():
             RuntimeWarning,
             stacklevel=3,
         )
-    _core.init_threads(_threads_from_environment())
+    _core.init_threads(_threads_from_environment(usable_cores))

@@ -250,16 +250,27 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return _value_and_grad(y_true, y_pred, sample_weight, out)
 
 
-# Weights whose sums are this small lose bits to subnormal rounding, and 2 / sum(w)
-# overflows: such weights are scaled by 2**1000 first, which changes no ratio.
-_TINY_WEIGHT_SUM = 2.0**-1000
+def _weight_scale(weight_sums):
+    """Return a power of two to multiply the weights by, or None if they are fine as they are.
+
+    Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits to
+    subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power of two
+    changes no ratio, so the MSE and its gradient stay the same.
+    """
+    largest = float(np.max(weight_sums))
+    smallest = float(np.min(weight_sums))
+    if math.isinf(largest):
+        return 2.0**-1000
+    if smallest < 2.0**-1000 and largest < 2.0**23:
+        return 2.0**1000
+    return None
 
 
-def _scaled_up(sample_weight):
-    return np.asarray(sample_weight, dtype=np.float64) * 2.0**1000
+def _scaled(sample_weight, scale):
+    return np.asarray(sample_weight, dtype=np.float64) * scale
 
 
-def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
+def _mean_squares(y_true, y_pred, axis, sample_weight, kind, rescaled=False):
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     axes = normalize_axis(axis, len(shape))
     kept = tuple(d for d in range(len(shape)) if d not in axes)
@@ -277,8 +288,10 @@ def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
-        if kind != "sse" and weight_sums.max() < _TINY_WEIGHT_SUM:
-            return _mean_squares(y_true, y_pred, axis, _scaled_up(sample_weight), kind)
+        scale = None if kind == "sse" or rescaled else _weight_scale(weight_sums)
+        if scale is not None:
+            weights = _scaled(sample_weight, scale)
+            return _mean_squares(y_true, y_pred, axis, weights, kind, rescaled=True)
     if kind == "sse":
         values = squares
     elif w is not None:
@@ -291,7 +304,7 @@ def _mean_squares(y_true, y_pred, axis, sample_weight, kind):
     return values.reshape(out_shape)
 
 
-def _value_and_grad(y_true, y_pred, sample_weight, out):
+def _value_and_grad(y_true, y_pred, sample_weight, out, rescaled=False):
     if sample_weight is None:
         result = _core.value_and_grad_contiguous(y_true, y_pred, out)
         if result is not None:
@@ -305,18 +318,22 @@ def _value_and_grad(y_true, y_pred, sample_weight, out):
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(np.array(weight_sum), ())
-        if weight_sum < _TINY_WEIGHT_SUM:
-            return _value_and_grad(y_true, y_pred, _scaled_up(sample_weight), out)
+        weight_scale = None if rescaled else _weight_scale(np.array(weight_sum))
+        if weight_scale is not None:
+            weights = _scaled(sample_weight, weight_scale)
+            return _value_and_grad(y_true, y_pred, weights, out, rescaled=True)
         scale = 2.0 / weight_sum
 
     if p.shape == shape:
         gradient, squares = _map("gradient", t, p, w, shape, out, scale)
     else:
-        # y_pred was broadcast: its gradient sums the contributions of every copy.
+        # y_pred was broadcast: its gradient sums the contributions of every copy, in
+        # float64 so that float32 results are rounded once.
         if out is not None:
             check_out(out, p.shape, p.dtype)
-        full, squares = _map("gradient", t, p, w, shape, None, scale)
-        gradient = _sum_to_shape(full, p.shape)
+        wide = [None if a is None else a.astype(np.float64, copy=False) for a in (t, p, w)]
+        full, squares = _map("gradient", *wide, shape, None, scale)
+        gradient = _sum_to_shape(full, p.shape).astype(p.dtype, copy=False)
         if out is not None:
             out[...] = gradient
             gradient = out
@@ -333,11 +350,13 @@ def _map(op, t, p, w, shape, out, scale):
     else:
         check_out(out, shape, dtype)
         result = target = out
-        overlaps = any(
+        # Writing over an input is safe only element for element, in the same layout.
+        inputs_overlap = any(
             np.may_share_memory(out, array) and not is_same_view(out, array)
             for array in (t, p)
         )
-        if overlaps or not out.flags.aligned:
+        weights_overlap = w is not None and np.may_share_memory(out, w)
+        if inputs_overlap or weights_overlap or not out.flags.aligned:
             target = _core.empty(shape, dtype)
 
     squares, _, _ = _core.map(op, _broadcast(t, shape), _broadcast(p, shape), w, target, scale)
@@ -359,4 +378,4 @@ def _sum_to_shape(full, shape):
     )
     if stretched:
         summed = summed.sum(axis=stretched, keepdims=True)
-    return summed.reshape(shape)
+    return np.asarray(summed).reshape(shape)

@@ -16,8 +16,9 @@ def as_real_array(value, name):
     """
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
-            f"{name} is a masked array, and fastmse would ignore its mask; pass "
-            f"{name}.compressed() or {name}.filled(value) instead"
+            f"{name} is a masked array, and fastmse would ignore its mask; select the "
+            f"unmasked elements of both inputs, for example with ~{name}.mask, or pass "
+            f"{name}.filled(value)"
         )
 
     array = np.asarray(value)
@@ -34,9 +35,15 @@ def as_real_array(value, name):
             f"convert it with {name}.astype(np.float64) if that is acceptable"
         )
     else:
+        hint = ""
+        if dtype.kind == "O":
+            hint = (
+                "; integers beyond 64 bits also become objects, so convert such values "
+                "to float first"
+            )
         raise TypeError(
             f"{name} has dtype {dtype}, but fastmse needs real numbers "
-            "(float, integer or bool)"
+            f"(float, integer or bool){hint}"
         )
 
     if array.dtype != target or not array.flags.aligned:
@@ -44,11 +51,20 @@ def as_real_array(value, name):
     return array
 
 
-def common_dtype(*arrays):
-    """Return float64 if any array is float64, else float32."""
-    if any(array.dtype == np.float64 for array in arrays):
+def common_dtype(arrays, weak):
+    """Return float64 if any array is float64, else float32.
+
+    Arrays made from Python scalars (`weak`) count only when every input is one, as in
+    NumPy 2's promotion rules: ``squared_error(float32_array, 0.5)`` stays float32.
+    """
+    strong = [array for array, is_weak in zip(arrays, weak) if not is_weak] or arrays
+    if any(array.dtype == np.float64 for array in strong):
         return np.dtype(np.float64)
     return np.dtype(np.float32)
+
+
+def is_python_scalar(value):
+    return type(value) in (int, float, bool)
 
 
 def result_shape(y_true, y_pred):
@@ -63,13 +79,12 @@ def result_shape(y_true, y_pred):
             _raise_empty(shape)
         return shape
 
-    try:
-        shape = np.broadcast_shapes(y_true.shape, y_pred.shape)
-    except ValueError:
+    shape = _broadcast_shapes(y_true.shape, y_pred.shape)
+    if shape is None:
         raise ValueError(
             f"y_pred has shape {y_pred.shape} but y_true has shape {y_true.shape}; "
             "the shapes must be equal, or one must broadcast to the other"
-        ) from None
+        )
 
     if shape != y_true.shape and shape != y_pred.shape:
         raise ValueError(
@@ -83,10 +98,26 @@ def result_shape(y_true, y_pred):
     return shape
 
 
+def _broadcast_shapes(a, b):
+    """Return the broadcast of two shapes, or None when they do not broadcast.
+
+    Unlike np.broadcast_shapes, this has no limit of 32 dimensions.
+    """
+    ndim = max(len(a), len(b))
+    a = (1,) * (ndim - len(a)) + tuple(a)
+    b = (1,) * (ndim - len(b)) + tuple(b)
+    shape = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            return None
+        shape.append(y if x == 1 else x)
+    return tuple(shape)
+
+
 def _raise_empty(shape):
     raise ValueError(
-        f"y_true and y_pred are empty (result shape {shape}); "
-        "the mean of no elements is undefined"
+        f"y_true and y_pred are empty (result shape {shape}); fastmse needs at least one "
+        "element, since the mean of no elements is undefined"
     )
 
 
@@ -100,10 +131,14 @@ def prepare_inputs(y_true, y_pred, sample_weight=None):
     p = as_real_array(y_pred, "y_pred")
     shape = result_shape(t, p)
 
+    arrays = [t, p]
+    weak = [is_python_scalar(y_true), is_python_scalar(y_pred)]
     w = None
     if sample_weight is not None:
         w = as_real_array(sample_weight, "sample_weight")
-    dtype = common_dtype(t, p, *(() if w is None else (w,)))
+        arrays.append(w)
+        weak.append(False)
+    dtype = common_dtype(arrays, weak)
     t = t.astype(dtype, copy=False)
     p = p.astype(dtype, copy=False)
     if w is not None:
@@ -119,10 +154,14 @@ def broadcast_weights(weights, shape):
         row_shape = weights.shape + (1,) * (len(shape) - 1)
         return np.broadcast_to(weights.reshape(row_shape), shape)
 
-    rows = f"({shape[0]},), one weight per row, or " if shape else ""
+    if len(shape) == 1:
+        expected = f"{shape}, one weight per element"
+    elif shape:
+        expected = f"({shape[0]},), one weight per row, or the data's shape {shape}"
+    else:
+        expected = "(), since the data is a single value"
     raise ValueError(
-        f"sample_weight has shape {weights.shape} but must have shape {rows}"
-        f"the data's shape {shape}"
+        f"sample_weight has shape {weights.shape} but must have shape {expected}"
     )
 
 
@@ -170,13 +209,12 @@ def normalize_axis(axis, ndim):
 
     normalized = []
     for item in axes:
-        try:
-            index = operator.index(item)
-        except TypeError:
+        index = None if isinstance(item, (bool, np.bool_)) else _as_index(item)
+        if index is None:
             raise TypeError(
                 "axis must be None, an int or a tuple of ints, "
                 f"not {type(item).__name__}"
-            ) from None
+            )
         if not -ndim <= index < ndim:
             raise AxisError(index, ndim)
         normalized.append(index % ndim)
@@ -186,6 +224,13 @@ def normalize_axis(axis, ndim):
     return tuple(sorted(normalized))
 
 
+def _as_index(value):
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def check_out(out, shape, dtype):
     """Check that `out` can receive a result of `shape` and `dtype`."""
     if not isinstance(out, np.ndarray):
@@ -193,9 +238,12 @@ def check_out(out, shape, dtype):
     if out.shape != shape:
         raise ValueError(f"out has shape {out.shape} but the result has shape {shape}")
     if out.dtype != dtype:
+        order = ""
+        if out.dtype.newbyteorder("=") == dtype:
+            order = " in native byte order"
         raise TypeError(
             f"out has dtype {out.dtype} but the result has dtype {dtype}; "
-            f"pass an array of dtype {dtype}"
+            f"pass an array of dtype {dtype}{order}"
         )
     if not out.flags.writeable:
         raise ValueError("out is read-only; pass a writable array")
