@@ -74,6 +74,21 @@ T* scratch(int operand) {
     return buffer.data();
 }
 
+// Slices gathered together when they are columns: enough adjacent slices that one row of
+// the block fills a 64-byte cache line.
+template <class T>
+constexpr int64_t kBlockSlices = 64 / sizeof(T);
+
+// Per-thread buffers that hold one gathered chunk of a block of slices, for each operand.
+template <class T>
+T* block_scratch(int operand) {
+    thread_local std::vector<T> buffers[Problem::count];
+    std::vector<T>& buffer = buffers[operand];
+    const auto size = static_cast<size_t>(kBlockSlices<T> * kChunk);
+    if (buffer.size() < size) buffer.resize(size);
+    return buffer.data();
+}
+
 // Calls visit(index, run, done) for the runs along the last axis that cover `count` elements
 // from flat position `begin` of `shape` in C order; `index` is the run's first multi-index
 // and `done` the number of elements before it.
@@ -154,7 +169,74 @@ class Operands {
         return sums;
     }
 
+    // Whether slices are better gathered in blocks: some operand is strided within a slice,
+    // and neighbouring slices along the last kept axis lie side by side.
+    bool gathers_in_blocks() const {
+        if (outer_shape_.empty() || outer_shape_.back() == 1) return false;
+        for (int op = 0; op < Problem::count; ++op) {
+            if (present_[op] && !contiguous_[op]) return true;
+        }
+        return false;
+    }
+    int64_t last_outer_extent() const { return outer_shape_.back(); }
+
+    // Calls kernel(y_true, y_pred, weights, nullptr, n) on elements [begin, begin + n) of
+    // the `count` slices that follow `first` along the last kept axis, and stores their
+    // sums in sums[0 .. count). One pass over the rows gathers every slice of the block,
+    // so each cache line is read once. Each slice sees the same values in the same order
+    // as run() would give it, so the sums are the same bits. No `out` operand.
+    template <class Kernel>
+    void run_block(int64_t first, int64_t count, int64_t begin, int64_t n, Kernel kernel,
+                   Sums* sums) const {
+        std::array<char*, Problem::count> bases = {};
+        std::array<T*, Problem::count> buffers = {};
+        for (int op = 0; op < Problem::count; ++op) {
+            if (!present_[op]) continue;
+            bases[op] = slice_base(op, first);
+            if (!contiguous_[op]) {
+                buffers[op] = block_scratch<T>(op);
+                gather_block(op, bases[op], count, begin, n, buffers[op]);
+            }
+        }
+
+        for (int64_t j = 0; j < count; ++j) {
+            std::array<const T*, Problem::count> pointers = {};
+            for (int op = 0; op < Problem::count; ++op) {
+                if (!present_[op]) continue;
+                if (contiguous_[op]) {
+                    const int64_t step = problem_.strides[op][problem_.outer_dims - 1];
+                    pointers[op] = reinterpret_cast<const T*>(bases[op] + j * step) + begin;
+                } else {
+                    pointers[op] = buffers[op] + j * n;
+                }
+            }
+            sums[j] = kernel(pointers[Problem::y_true], pointers[Problem::y_pred],
+                             pointers[Problem::weights], nullptr, n);
+        }
+    }
+
   private:
+    // Copies elements [begin, begin + n) of `count` neighbouring slices into buffer, slice
+    // j at buffer[j * n]. The loop over slices is innermost, so it reads along a row.
+    void gather_block(int op, char* base, int64_t count, int64_t begin, int64_t n,
+                      T* buffer) const {
+        const int64_t* strides = problem_.strides[op].data() + problem_.outer_dims;
+        const int64_t across = problem_.strides[op][problem_.outer_dims - 1];
+        const int inner_dims = static_cast<int>(inner_shape_.size());
+        const int64_t step = inner_dims > 0 ? strides[inner_dims - 1] : 0;
+        for_each_run(inner_shape_, begin, n,
+                     [&](const std::vector<int64_t>& index, int64_t run, int64_t done) {
+                         const char* row = base;
+                         for (int d = 0; d < inner_dims; ++d) row += index[d] * strides[d];
+                         for (int64_t i = 0; i < run; ++i, row += step) {
+                             const char* p = row;
+                             for (int64_t j = 0; j < count; ++j, p += across) {
+                                 buffer[j * n + done + i] = *reinterpret_cast<const T*>(p);
+                             }
+                         }
+                     });
+    }
+
     bool is_inner_contiguous(const std::vector<int64_t>& strides) const {
         int64_t expected = sizeof(T);
         for (int d = static_cast<int>(problem_.shape.size()) - 1; d >= problem_.outer_dims; --d) {
@@ -230,17 +312,39 @@ std::vector<Sums> reduce_slices_typed(const Problem& problem) {
     const int threads = threads_for(slices * size);
     std::vector<Sums> result(slices);
     std::vector<Sums> partial(chunks > 1 ? slices * chunks : 0);
-    parallel_for(slices * chunks, threads, [&](int64_t item) {
-        const int64_t slice = item % slices;
-        const int64_t chunk = item / slices;
-        const int64_t begin = chunk * kChunk;
-        const Sums sums = operands.run(slice, begin, std::min(kChunk, size - begin), kernel);
+    auto store = [&](int64_t slice, int64_t chunk, const Sums& sums) {
         if (chunks == 1) {
             result[slice] = sums;
         } else {
             partial[slice * chunks + chunk] = sums;
         }
-    });
+    };
+
+    if (operands.gathers_in_blocks()) {
+        // Blocks of neighbouring slices along the last kept axis, never across it.
+        const int64_t extent = operands.last_outer_extent();
+        const int64_t per_row = ceil_div(extent, kBlockSlices<T>);
+        const int64_t blocks = slices / extent * per_row;
+        parallel_for(blocks * chunks, threads, [&](int64_t item) {
+            const int64_t block = item % blocks;
+            const int64_t chunk = item / blocks;
+            const int64_t offset = block % per_row * kBlockSlices<T>;
+            const int64_t first = block / per_row * extent + offset;
+            const int64_t count = std::min(kBlockSlices<T>, extent - offset);
+            const int64_t begin = chunk * kChunk;
+            Sums sums[kBlockSlices<T>];
+            operands.run_block(first, count, begin, std::min(kChunk, size - begin), kernel,
+                               sums);
+            for (int64_t j = 0; j < count; ++j) store(first + j, chunk, sums[j]);
+        });
+    } else {
+        parallel_for(slices * chunks, threads, [&](int64_t item) {
+            const int64_t slice = item % slices;
+            const int64_t chunk = item / slices;
+            const int64_t begin = chunk * kChunk;
+            store(slice, chunk, operands.run(slice, begin, std::min(kChunk, size - begin), kernel));
+        });
+    }
 
     if (chunks > 1) {
         for (int64_t slice = 0; slice < slices; ++slice) {

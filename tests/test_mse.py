@@ -243,3 +243,23 @@ class TestWeights:
         p = np.array([1.0, 1.0, 0.0])
         repeated = fm.mse([0.0, 0.0, 1.0, 2.0, 2.0, 2.0], [1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
         assert fm.mse(t, p, sample_weight=[2, 1, 3]) == pytest.approx(repeated, rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, axis", [((300, 37), 0), ((9000, 20), 0), ((3, 5, 40), (0, 1))])
+def test_column_slices_equal_contiguous_copies(num_threads, dtype, shape, axis, rng):
+    t = rng.standard_normal(shape).astype(dtype)
+    p = rng.standard_normal(shape).astype(dtype)
+    w = rng.uniform(0, 1, shape[0]).astype(dtype)
+    got = fm.mse(t, p, axis=axis)
+    weighted = fm.mse(t, p, axis=axis, sample_weight=w)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    kept = [d for d in range(len(shape)) if d not in axes]
+    moved_t = np.moveaxis(t, kept, list(range(len(kept)))).reshape(got.size, -1)
+    moved_p = np.moveaxis(p, kept, list(range(len(kept)))).reshape(got.size, -1)
+    full_w = np.broadcast_to(w.reshape((-1,) + (1,) * (len(shape) - 1)), shape)
+    moved_w = np.moveaxis(full_w, kept, list(range(len(kept)))).reshape(got.size, -1)
+    for j in range(got.size):
+        row_t, row_p = moved_t[j].copy(), moved_p[j].copy()
+        assert got.ravel()[j] == fm.mse(row_t, row_p)
+        assert weighted.ravel()[j] == fm.mse(row_t, row_p, sample_weight=moved_w[j].copy())
