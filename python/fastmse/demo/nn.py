@@ -1,5 +1,7 @@
 """A small float32 multilayer perceptron with manual backpropagation, and Adam."""
 
+import itertools
+
 import numpy as np
 
 ACTIVATIONS = ("identity", "relu", "sigmoid")
@@ -26,11 +28,13 @@ class MLP:
             )
         for name in activations:
             if name not in ACTIVATIONS:
-                raise ValueError(f"activation must be one of {ACTIVATIONS}, not {name!r}")
+                raise ValueError(
+                    f"activation must be one of {ACTIVATIONS}, not {name!r}"
+                )
         self.sizes = tuple(sizes)
         self.activations = tuple(activations)
         self.params = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in itertools.pairwise(sizes):
             # He-uniform weights keep the activations' scale steady through ReLU layers.
             limit = np.sqrt(6.0 / fan_in)
             weights = rng.uniform(-limit, limit, size=(fan_in, fan_out))
@@ -114,7 +118,9 @@ class Adam:
     epsilon : float, default 1e-8
     """
 
-    def __init__(self, params, *, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    def __init__(
+        self, params, *, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8
+    ):
         self.params = params
         self.learning_rate = learning_rate
         self.beta1 = beta1
@@ -136,3 +142,32 @@ class Adam:
             v *= self.beta2
             v += (1 - self.beta2) * (g * g)
             p -= step_size * m / (np.sqrt(v) + self.epsilon)
+
+
+class ExponentialMovingAverage:
+    """A running average of parameters, ``average += (1 - decay) * (param - average)``.
+
+    Diffusion models sample better from averaged weights than from the last step's,
+    which carry the noise of the last few minibatches.
+
+    Parameters
+    ----------
+    model : MLP
+        The model whose parameters to average. The average starts from a copy of it.
+    decay : float, default 0.999
+        The weight of the past average at each update, once past the warm-up: update
+        ``k`` uses ``min(decay, (1 + k) / (10 + k))``, so that the initial weights
+        fade out within the first few hundred updates of a short training.
+    """
+
+    def __init__(self, model, *, decay=0.999):
+        self.model = model.copy()
+        self.decay = decay
+        self.updates = 0
+
+    def update(self, params):
+        """Move the average towards `params`, the model's current parameters."""
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        self.updates += 1
+        for average, param in zip(self.model.params, params):
+            average += (1 - decay) * (param - average)
