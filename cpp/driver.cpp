@@ -303,7 +303,7 @@ std::vector<Sums> reduce_slices_typed(const Problem& problem) {
     const KernelSet<T>& set = kernels<T>();
     const bool weighted = operands.has(Problem::weights);
     auto kernel = [&](const T* t, const T* p, const T* w, T*, int64_t n) {
-        return set.reduce(t, p, weighted ? w : nullptr, n);
+        return set.reduce(problem.loss, problem.delta, t, p, weighted ? w : nullptr, n);
     };
 
     const int64_t slices = operands.slice_count();
@@ -376,7 +376,7 @@ Sums map_typed(const Problem& problem, MapOp op, double scale) {
     const bool stream = bytes >= kStreamMinBytes && operands.is_contiguous(Problem::out) &&
                         reinterpret_cast<uintptr_t>(problem.data[Problem::out]) % 64 == 0;
     auto kernel = [&](const T* t, const T* p, const T* w, T* out, int64_t n) {
-        return set.map(op, t, p, w, scale, out, n, stream);
+        return set.map(op, problem.loss, problem.delta, t, p, w, scale, out, n, stream);
     };
     return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
 }
@@ -404,7 +404,8 @@ Sums reduce_contiguous(const T* y_true, const T* y_pred, const T* weights, int64
     return sum_chunks(ceil_div(n, kChunk), threads_for(n), [&](int64_t chunk) {
         const int64_t begin = chunk * kChunk;
         const T* w = weights != nullptr ? weights + begin : nullptr;
-        return set.reduce(y_true + begin, y_pred + begin, w, std::min(kChunk, n - begin));
+        return set.reduce(Loss::squared, 0.0, y_true + begin, y_pred + begin, w,
+                          std::min(kChunk, n - begin));
     });
 }
 

@@ -18,6 +18,8 @@ struct Problem {
     enum Operand { y_true, y_pred, weights, out, count };
 
     DType dtype = DType::f64;
+    Loss loss = Loss::squared;
+    double delta = 1.0;  // Huber's threshold
     std::vector<int64_t> shape;
     int outer_dims = 0;
     std::array<char*, count> data = {};

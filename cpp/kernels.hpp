@@ -53,23 +53,30 @@ class PairwiseSum {
     uint64_t count_ = 0;
 };
 
-// The elementwise result that a map kernel writes to `out`.
-enum class MapOp { squared_error, gradient };
+// The loss of one difference d = y_pred - y_true: squared d**2, absolute |d|, or Huber's
+// d**2 / 2 for |d| <= delta and delta * (|d| - delta / 2) beyond.
+enum class Loss { squared, absolute, huber };
+
+// The elementwise result that a map kernel writes to `out`: the loss of each element, or
+// scale * w * the loss's slope, where the slope of the squared loss is d (its factor 2
+// belongs in scale), of the absolute loss sign(d), and of Huber's d clipped to +-delta.
+enum class MapOp { loss, gradient };
 
 // One target's kernels for storage type T. Each works on one contiguous chunk of at most
 // kChunk elements; the driver cuts arrays into chunks, threads them and combines the sums.
 // `weights` may be null for unweighted sums. Kernels never allocate, validate or throw.
 template <class T>
 struct KernelSet {
-    // Sum of w * (y_pred - y_true)**2, of w, and the weight check.
-    Sums (*reduce)(const T* y_true, const T* y_pred, const T* weights, int64_t n) noexcept;
+    // Sum of w * loss(y_pred - y_true), of w, and the weight check.
+    Sums (*reduce)(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
+                   int64_t n) noexcept;
     // Sum of w and the weight check only.
     Sums (*sum_weights)(const T* weights, int64_t n) noexcept;
-    // Writes out = (y_pred - y_true)**2, or out = scale * w * (y_pred - y_true) for the
-    // gradient, and returns the same sums as `reduce`. `out` may be y_true or y_pred.
-    // `stream` writes with non-temporal stores, which needs `out` aligned to 64 bytes.
-    Sums (*map)(MapOp op, const T* y_true, const T* y_pred, const T* weights, double scale,
-                T* out, int64_t n, bool stream) noexcept;
+    // Writes the elementwise result of `op` to out and returns the same sums as `reduce`.
+    // `out` may be y_true or y_pred. `stream` writes with non-temporal stores, which needs
+    // `out` aligned to 64 bytes.
+    Sums (*map)(MapOp op, Loss loss, double delta, const T* y_true, const T* y_pred,
+                const T* weights, double scale, T* out, int64_t n, bool stream) noexcept;
     // Sum of a + b: the plain read stream that measures memory bandwidth.
     double (*stream_sum)(const T* a, const T* b, int64_t n) noexcept;
 };

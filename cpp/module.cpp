@@ -114,6 +114,21 @@ auto without_gil_if_large(int64_t elements, Work work) {
     return result;
 }
 
+// The loss named by the Python layer, with Huber's threshold.
+void set_loss(Problem& problem, const std::string& name, double delta) {
+    if (name == "squared") {
+        problem.loss = Loss::squared;
+    } else if (name == "absolute") {
+        problem.loss = Loss::absolute;
+    } else if (name == "huber") {
+        problem.loss = Loss::huber;
+    } else {
+        throw std::invalid_argument("loss must be 'squared', 'absolute' or 'huber', not '" + name +
+                                    "'");
+    }
+    problem.delta = delta;
+}
+
 py::tuple sums_tuple(const Sums& sums) {
     return py::make_tuple(sums.squares, sums.weights, sums.weight_check);
 }
@@ -159,8 +174,9 @@ py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
 }
 
 py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::object& weights,
-                 int outer_dims) {
-    const Problem problem = make_problem(y_true, y_pred, weights, outer_dims);
+                 int outer_dims, const std::string& loss, double delta) {
+    Problem problem = make_problem(y_true, y_pred, weights, outer_dims);
+    set_loss(problem, loss, delta);
     const int64_t n = element_count(y_true);
     const std::vector<Sums> slices = without_gil_if_large(n, [&] { return reduce_slices(problem); });
 
@@ -189,18 +205,19 @@ py::tuple sum_weights_binding(const py::array& weights) {
 }
 
 py::tuple map_binding(const std::string& op_name, const py::array& y_true, const py::array& y_pred,
-                      const py::object& weights, const py::array& out, double scale) {
+                      const py::object& weights, const py::array& out, double scale,
+                      const std::string& loss, double delta) {
     MapOp op;
-    if (op_name == "squared_error") {
-        op = MapOp::squared_error;
+    if (op_name == "loss") {
+        op = MapOp::loss;
     } else if (op_name == "gradient") {
         op = MapOp::gradient;
     } else {
-        throw std::invalid_argument("op must be 'squared_error' or 'gradient', not '" + op_name +
-                                    "'");
+        throw std::invalid_argument("op must be 'loss' or 'gradient', not '" + op_name + "'");
     }
 
     Problem problem = make_problem(y_true, y_pred, weights, 0);
+    set_loss(problem, loss, delta);
     if (!out.writeable()) throw std::invalid_argument("out must be writable");
     add_operand(problem, Problem::out, out, "out");
     const int64_t n = element_count(y_true);
@@ -321,10 +338,11 @@ PYBIND11_MODULE(_core, m) {
 
     m.def("mse_contiguous", &mse_contiguous, py::arg("y_true"), py::arg("y_pred"));
     m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
-          py::arg("outer_dims"));
+          py::arg("outer_dims"), py::arg("loss") = "squared", py::arg("delta") = 1.0);
     m.def("sum_weights", &sum_weights_binding, py::arg("weights"));
     m.def("map", &map_binding, py::arg("op"), py::arg("y_true"), py::arg("y_pred"),
-          py::arg("weights"), py::arg("out"), py::arg("scale"));
+          py::arg("weights"), py::arg("out"), py::arg("scale"), py::arg("loss") = "squared",
+          py::arg("delta") = 1.0);
     m.def("stream_sum", &stream_sum_binding, py::arg("a"), py::arg("b"));
     m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
     m.def("value_and_grad_contiguous", &value_and_grad_contiguous, py::arg("y_true"),

@@ -1,5 +1,8 @@
 // MSE kernels, written once and compiled once per SIMD target (see simd.hpp).
 //
+// The family: the squared loss (MSE), the absolute loss (MAE) and Huber's loss, as sums and
+// as elementwise losses and gradients.
+//
 // Numerical note.
 // - Every difference, square and product is computed in double, for float32 storage too, and
 //   y_pred - y_true is squared with one fused multiply-add where the target has FMA.
@@ -7,8 +10,8 @@
 //   adds 16 terms in sequence (NumPy's pairwise sum adds 16 per accumulator too). The
 //   accumulators of a leaf add up in a tree, the leaves of a chunk combine pairwise lane by
 //   lane, the lanes add up once per chunk, and chunks combine pairwise. The relative error
-//   of a sum of n squares is thus at most about (16 + log2(n / 16) + 2) * 2**-53: below
-//   1e-14 for n up to 2**60, since all terms are non-negative.
+//   of a sum of n losses is thus at most about (16 + log2(n / 16) + 2) * 2**-53 plus the
+//   rounding of each loss: below 1e-14 for n up to 2**60, since all terms are non-negative.
 // - The order of every addition depends on n alone: not on alignment, strides or threads.
 // - A partial vector at the end of a leaf is loaded with the missing lanes set to zero, which
 //   adds exact zeros. Weights get the same treatment, so padding never counts as weight.
@@ -109,18 +112,63 @@ FASTMSE_INLINE void for_each_vector(int64_t n, Step step) {
     }
 }
 
-template <class T, bool kWeighted>
-FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w, int64_t n) {
+// The loss of differences d, for the losses other than the squared one, whose sums use a
+// fused multiply-add instead (see accumulate).
+template <Loss kLoss>
+FASTMSE_INLINE V loss_of(V d, V delta) {
+    if constexpr (kLoss == Loss::squared) {
+        return Vec::mul(d, d);
+    } else if constexpr (kLoss == Loss::absolute) {
+        return Vec::abs(d);
+    } else {
+        // With q = min(|d|, delta), q * (|d| - q / 2) is d**2 / 2 inside and
+        // delta * (|d| - delta / 2) outside, without a branch.
+        V a = Vec::abs(d);
+        V q = Vec::min(delta, a);
+        return Vec::mul(q, Vec::sub(a, Vec::mul(Vec::set(0.5), q)));
+    }
+}
+
+// The slope of the loss at d, without the squared loss's factor 2.
+template <Loss kLoss>
+FASTMSE_INLINE V slope_of(V d, V delta) {
+    if constexpr (kLoss == Loss::squared) {
+        return d;
+    } else if constexpr (kLoss == Loss::absolute) {
+        // sign(d): any non-zero d, even the smallest subnormal, times 2**1100 is beyond +-1,
+        // so clipping gives +-1, and 0 stays 0. NaN stays NaN (see Vec::min).
+        V huge = Vec::mul(Vec::mul(d, Vec::set(0x1p1000)), Vec::set(0x1p100));
+        return Vec::max(Vec::set(-1.0), Vec::min(Vec::set(1.0), huge));
+    } else {
+        return Vec::max(Vec::sub(Vec::zero(), delta), Vec::min(delta, d));
+    }
+}
+
+// Adds w * loss(d) to acc. The squared loss squares with one rounding, in a fused
+// multiply-add where the target has FMA.
+template <Loss kLoss, bool kWeighted>
+FASTMSE_INLINE V accumulate(V acc, V d, V weight, V delta) {
+    if constexpr (kLoss == Loss::squared) {
+        return Vec::mul_add(kWeighted ? Vec::mul(weight, d) : d, d, acc);
+    } else if constexpr (kWeighted) {
+        return Vec::mul_add(weight, loss_of<kLoss>(d, delta), acc);
+    } else {
+        return Vec::add(acc, loss_of<kLoss>(d, delta));
+    }
+}
+
+template <class T, Loss kLoss, bool kWeighted>
+FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w, double delta,
+                                    int64_t n) {
     LeafSums acc;
+    const V bound = Vec::set(delta);
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V d = Vec::sub(load(y_pred, i, count), load(y_true, i, count));
+        V weight = kWeighted ? load(w, i, count) : Vec::zero();
+        acc.squares[k] = accumulate<kLoss, kWeighted>(acc.squares[k], d, weight, bound);
         if constexpr (kWeighted) {
-            V weight = load(w, i, count);
-            acc.squares[k] = Vec::mul_add(Vec::mul(weight, d), d, acc.squares[k]);
             acc.weights[k] = Vec::add(acc.weights[k], weight);
             acc.check[k] = Vec::add(acc.check[k], Vec::sub(Vec::abs(weight), weight));
-        } else {
-            acc.squares[k] = Vec::mul_add(d, d, acc.squares[k]);
         }
     });
     return acc.total();
@@ -137,27 +185,29 @@ FASTMSE_INLINE LaneSums sum_weights_leaf(const T* w, int64_t n) {
     return acc.total();
 }
 
-// The gradient's sums repeat reduce_leaf's operations in the same order, so the loss of
-// mse_value_and_grad is bit-identical to mse's.
-template <class T, MapOp kOp, bool kWeighted, bool kStream>
-FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n) {
+// The sums repeat reduce_leaf's operations in the same order, so the loss that a
+// value-and-gradient call returns is bit-identical to the reduction's.
+template <class T, MapOp kOp, Loss kLoss, bool kWeighted, bool kStream>
+FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, double delta,
+                                 double scale, T* out, int64_t n) {
     LeafSums acc;
     const V factor = Vec::set(scale);
+    const V bound = Vec::set(delta);
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V d = Vec::sub(load(y_pred, i, count), load(y_true, i, count));
-        if constexpr (kOp == MapOp::squared_error) {
-            acc.squares[k] = Vec::mul_add(d, d, acc.squares[k]);
-            store<kStream>(out, i, Vec::mul(d, d), count);
+        V weight = kWeighted ? load(w, i, count) : Vec::zero();
+        acc.squares[k] = accumulate<kLoss, kWeighted>(acc.squares[k], d, weight, bound);
+        if constexpr (kWeighted) acc.weights[k] = Vec::add(acc.weights[k], weight);
+
+        V result;
+        if constexpr (kOp == MapOp::loss) {
+            result = loss_of<kLoss>(d, bound);
         } else if constexpr (kWeighted) {
-            V weight = load(w, i, count);
-            V weighted = Vec::mul(weight, d);
-            acc.squares[k] = Vec::mul_add(weighted, d, acc.squares[k]);
-            acc.weights[k] = Vec::add(acc.weights[k], weight);
-            store<kStream>(out, i, Vec::mul(factor, weighted), count);
+            result = Vec::mul(factor, Vec::mul(weight, slope_of<kLoss>(d, bound)));
         } else {
-            acc.squares[k] = Vec::mul_add(d, d, acc.squares[k]);
-            store<kStream>(out, i, Vec::mul(factor, d), count);
+            result = Vec::mul(factor, slope_of<kLoss>(d, bound));
         }
+        store<kStream>(out, i, result, count);
     });
     return acc.total();
 }
@@ -171,16 +221,29 @@ inline Sums sum_leaves(int64_t n, Leaf leaf) {
     return chunk.total().total();
 }
 
-template <class T>
-Sums reduce(const T* y_true, const T* y_pred, const T* w, int64_t n) noexcept {
+template <class T, Loss kLoss>
+Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n) {
     if (w == nullptr) {
         return sum_leaves(n, [&](int64_t i, int64_t count) {
-            return reduce_leaf<T, false>(y_true + i, y_pred + i, nullptr, count);
+            return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count);
         });
     }
     return sum_leaves(n, [&](int64_t i, int64_t count) {
-        return reduce_leaf<T, true>(y_true + i, y_pred + i, w + i, count);
+        return reduce_leaf<T, kLoss, true>(y_true + i, y_pred + i, w + i, delta, count);
     });
+}
+
+template <class T>
+Sums reduce(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w,
+            int64_t n) noexcept {
+    switch (loss) {
+        case Loss::absolute:
+            return reduce_loss<T, Loss::absolute>(y_true, y_pred, w, delta, n);
+        case Loss::huber:
+            return reduce_loss<T, Loss::huber>(y_true, y_pred, w, delta, n);
+        default:
+            return reduce_loss<T, Loss::squared>(y_true, y_pred, w, delta, n);
+    }
 }
 
 template <class T>
@@ -188,36 +251,60 @@ Sums sum_weights(const T* w, int64_t n) noexcept {
     return sum_leaves(n, [&](int64_t i, int64_t count) { return sum_weights_leaf(w + i, count); });
 }
 
-template <class T, MapOp kOp, bool kWeighted, bool kStream>
-Sums map_chunk(const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n) {
-    Sums sums = sum_leaves(n, [&](int64_t i, int64_t count) {
-        const T* leaf_weights = kWeighted ? w + i : nullptr;
-        return map_leaf<T, kOp, kWeighted, kStream>(y_true + i, y_pred + i, leaf_weights, scale,
-                                                    out + i, count);
+// The arguments of one map call, passed down the dispatch below unchanged.
+template <class T>
+struct MapArguments {
+    const T* y_true;
+    const T* y_pred;
+    const T* weights;
+    double delta;
+    double scale;
+    T* out;
+    int64_t n;
+};
+
+template <class T, MapOp kOp, Loss kLoss, bool kWeighted, bool kStream>
+Sums map_chunk(const MapArguments<T>& a) {
+    Sums sums = sum_leaves(a.n, [&](int64_t i, int64_t count) {
+        const T* leaf_weights = kWeighted ? a.weights + i : nullptr;
+        return map_leaf<T, kOp, kLoss, kWeighted, kStream>(a.y_true + i, a.y_pred + i,
+                                                           leaf_weights, a.delta, a.scale,
+                                                           a.out + i, count);
     });
     // Streaming stores are weakly ordered: make them visible before the caller reads out.
     if (kStream) Vec::stream_fence();
     return sums;
 }
 
-template <class T, bool kStream>
-Sums map_dispatch(MapOp op, const T* y_true, const T* y_pred, const T* w, double scale, T* out,
-                  int64_t n) {
-    if (op == MapOp::squared_error) {
-        return map_chunk<T, MapOp::squared_error, false, kStream>(y_true, y_pred, w, scale, out,
-                                                                 n);
+template <class T, MapOp kOp, Loss kLoss>
+Sums map_with_loss(const MapArguments<T>& a, bool stream) {
+    const bool weighted = a.weights != nullptr;
+    if (stream) {
+        return weighted ? map_chunk<T, kOp, kLoss, true, true>(a)
+                        : map_chunk<T, kOp, kLoss, false, true>(a);
     }
-    if (w == nullptr) {
-        return map_chunk<T, MapOp::gradient, false, kStream>(y_true, y_pred, w, scale, out, n);
+    return weighted ? map_chunk<T, kOp, kLoss, true, false>(a)
+                    : map_chunk<T, kOp, kLoss, false, false>(a);
+}
+
+template <class T, MapOp kOp>
+Sums map_with_op(Loss loss, const MapArguments<T>& a, bool stream) {
+    switch (loss) {
+        case Loss::absolute:
+            return map_with_loss<T, kOp, Loss::absolute>(a, stream);
+        case Loss::huber:
+            return map_with_loss<T, kOp, Loss::huber>(a, stream);
+        default:
+            return map_with_loss<T, kOp, Loss::squared>(a, stream);
     }
-    return map_chunk<T, MapOp::gradient, true, kStream>(y_true, y_pred, w, scale, out, n);
 }
 
 template <class T>
-Sums map(MapOp op, const T* y_true, const T* y_pred, const T* w, double scale, T* out, int64_t n,
-         bool stream) noexcept {
-    if (stream) return map_dispatch<T, true>(op, y_true, y_pred, w, scale, out, n);
-    return map_dispatch<T, false>(op, y_true, y_pred, w, scale, out, n);
+Sums map(MapOp op, Loss loss, double delta, const T* y_true, const T* y_pred, const T* w,
+         double scale, T* out, int64_t n, bool stream) noexcept {
+    const MapArguments<T> arguments{y_true, y_pred, w, delta, scale, out, n};
+    if (op == MapOp::loss) return map_with_op<T, MapOp::loss>(loss, arguments, stream);
+    return map_with_op<T, MapOp::gradient>(loss, arguments, stream);
 }
 
 template <class T>

@@ -63,6 +63,10 @@ struct Vec {
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
     static V mul_add(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
     static V abs(V a) { return _mm512_abs_pd(a); }
+    // The smaller and larger of a bound and x; NaN when x is NaN (the x86 rule: a NaN in
+    // either operand returns the second one).
+    static V min(V bound, V x) { return _mm512_min_pd(bound, x); }
+    static V max(V bound, V x) { return _mm512_max_pd(bound, x); }
     // A fixed tree, so the lane order of the sum never depends on the compiler.
     static double sum(V v) {
         __m256d quad = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
@@ -106,6 +110,8 @@ struct Vec {
     static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
     static V mul_add(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
     static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+    static V min(V bound, V x) { return _mm256_min_pd(bound, x); }
+    static V max(V bound, V x) { return _mm256_max_pd(bound, x); }
     static double sum(V v) {
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
@@ -143,6 +149,9 @@ struct Vec {
     static V mul(V a, V b) { return vmulq_f64(a, b); }
     static V mul_add(V a, V b, V c) { return vfmaq_f64(c, a, b); }
     static V abs(V a) { return vabsq_f64(a); }
+    // NEON's min and max return NaN when either operand is NaN.
+    static V min(V bound, V x) { return vminq_f64(bound, x); }
+    static V max(V bound, V x) { return vmaxq_f64(bound, x); }
     static double sum(V v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
 };
 
@@ -173,6 +182,9 @@ struct Vec {
     // No hardware FMA on the baseline: two roundings, the same on every x86-64 CPU.
     static V mul_add(V a, V b, V c) { return a * b + c; }
     static V abs(V a) { return std::fabs(a); }
+    // Written out, not std::min, so that a NaN x is returned as on x86.
+    static V min(V bound, V x) { return bound < x ? bound : x; }
+    static V max(V bound, V x) { return bound > x ? bound : x; }
     static double sum(V v) { return v; }
 };
 

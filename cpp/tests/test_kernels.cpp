@@ -1,6 +1,7 @@
 // Checks, without Python, every kernel of every SIMD target that is built and that this CPU
 // runs against a long double reference: tail lengths around every vector width, misaligned
-// starts, weights, in-place outputs, and identical sums from reduce and map.
+// starts, weights, the three losses, in-place outputs, and identical sums from reduce and
+// map.
 // Exits non-zero on failure.
 #include <cmath>
 #include <cstdint>
@@ -47,7 +48,8 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
     for (int64_t n : lengths) {
         for (int offset = 0; offset < 3; ++offset) {
             std::vector<T> t(n + offset), p(n + offset), w(n + offset), out(n + offset + 64);
-            long double squares = 0, weighted = 0, weights = 0;
+            long double squares = 0, weighted = 0, weights = 0, absolute = 0, huber = 0;
+            const double delta = 0.75;
             for (int64_t i = 0; i < n; ++i) {
                 t[i + offset] = static_cast<T>(normal(rng));
                 p[i + offset] = static_cast<T>(normal(rng));
@@ -55,6 +57,9 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
                 const long double d = static_cast<long double>(p[i + offset]) - t[i + offset];
                 squares += d * d;
                 weighted += w[i + offset] * d * d;
+                const long double a = std::fabs(d);
+                absolute += a;
+                huber += a <= delta ? a * a / 2 : delta * (a - delta / 2);
                 weights += w[i + offset];
             }
             const T* tp = t.data() + offset;
@@ -64,23 +69,49 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
                                       " n=" + std::to_string(n) +
                                       " offset=" + std::to_string(offset);
 
-            const fastmse::Sums plain = set.reduce(tp, pp, nullptr, n);
+            const fastmse::Sums plain = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, nullptr, n);
             expect(close(plain.squares, squares, 1e-14), where + " reduce");
             expect(plain.weights == 0.0 && plain.weight_check == 0.0, where + " unweighted sums");
 
-            const fastmse::Sums with = set.reduce(tp, pp, wp, n);
+            const fastmse::Sums with = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, wp, n);
             expect(close(with.squares, weighted, 1e-14), where + " weighted reduce");
             expect(close(with.weights, weights, 1e-14), where + " weight sum");
             expect(with.weight_check == 0.0, where + " weight check");
             expect(set.sum_weights(wp, n).weights == with.weights, where + " sum_weights");
+
+            const fastmse::Sums l1 = set.reduce(fastmse::Loss::absolute, delta, tp, pp, nullptr, n);
+            expect(close(l1.squares, absolute, 1e-14), where + " absolute reduce");
+            const fastmse::Sums hl = set.reduce(fastmse::Loss::huber, delta, tp, pp, nullptr, n);
+            expect(close(hl.squares, huber, 1e-14), where + " huber reduce");
+            std::vector<T> slopes(n);
+            set.map(fastmse::MapOp::gradient, fastmse::Loss::huber, delta, tp, pp, nullptr, 1.0,
+                    slopes.data(), n, false);
+            for (int64_t i = 0; i < n; ++i) {
+                const double d = static_cast<double>(pp[i]) - tp[i];
+                const double clipped = d < -delta ? -delta : (d > delta ? delta : d);
+                if (static_cast<T>(clipped) != slopes[i]) {
+                    expect(false, where + " huber slope " + std::to_string(i));
+                    break;
+                }
+            }
+            set.map(fastmse::MapOp::gradient, fastmse::Loss::absolute, delta, tp, pp, nullptr,
+                    1.0, slopes.data(), n, false);
+            for (int64_t i = 0; i < n; ++i) {
+                const double d = static_cast<double>(pp[i]) - tp[i];
+                const T sign = static_cast<T>((d > 0) - (d < 0));
+                if (sign != slopes[i]) {
+                    expect(false, where + " absolute slope " + std::to_string(i));
+                    break;
+                }
+            }
 
             for (bool stream : {false, true}) {
                 const double scale = 2.0 / static_cast<double>(n);
                 // Streaming stores need 64-byte alignment: offset 0 starts on a 64-byte line.
                 T* op = align64(out.data()) + offset;
                 const bool aligned = offset == 0;
-                const fastmse::Sums mapped = set.map(fastmse::MapOp::gradient, tp, pp, nullptr,
-                                                     scale, op, n, stream && aligned);
+                const fastmse::Sums mapped = set.map(fastmse::MapOp::gradient, fastmse::Loss::squared, 0.0, tp, pp,
+                                                     nullptr, scale, op, n, stream && aligned);
                 expect(mapped.squares == plain.squares, where + " map sum equals reduce");
                 for (int64_t i = 0; i < n; ++i) {
                     const double expected = scale * (static_cast<double>(pp[i]) - tp[i]);
@@ -93,7 +124,8 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
 
             std::vector<T> in_place(p);
             T* ip = in_place.data() + offset;
-            set.map(fastmse::MapOp::squared_error, tp, ip, nullptr, 1.0, ip, n, false);
+            set.map(fastmse::MapOp::loss, fastmse::Loss::squared, 0.0, tp, ip, nullptr, 1.0, ip, n,
+                    false);
             for (int64_t i = 0; i < n; ++i) {
                 const double d = static_cast<double>(pp[i]) - tp[i];
                 if (static_cast<T>(d * d) != ip[i]) {

@@ -14,12 +14,26 @@ from ._config import (  # noqa: E402
     show_config,
 )
 from ._losses import mse, mse_grad, mse_value_and_grad, rmse, squared_error, sse  # noqa: E402
+from ._robust import (  # noqa: E402
+    huber,
+    huber_grad,
+    huber_value_and_grad,
+    mae,
+    mae_grad,
+    mae_value_and_grad,
+)
 
 __version__ = _core.config()["version"]
 
 __all__ = [
     "empty_cache",
     "get_num_threads",
+    "huber",
+    "huber_grad",
+    "huber_value_and_grad",
+    "mae",
+    "mae_grad",
+    "mae_value_and_grad",
     "mse",
     "mse_grad",
     "mse_value_and_grad",

@@ -11,6 +11,8 @@ def reduce(
     y_pred: npt.NDArray[np.floating[Any]],
     weights: npt.NDArray[np.floating[Any]] | None,
     outer_dims: int,
+    loss: str = "squared",
+    delta: float = 1.0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
 def sum_weights(weights: npt.NDArray[np.floating[Any]]) -> tuple[float, float, float]: ...
 def map(
@@ -20,6 +22,8 @@ def map(
     weights: npt.NDArray[np.floating[Any]] | None,
     out: npt.NDArray[np.floating[Any]],
     scale: float,
+    loss: str = "squared",
+    delta: float = 1.0,
 ) -> tuple[float, float, float]: ...
 def stream_sum(a: npt.NDArray[np.floating[Any]], b: npt.NDArray[np.floating[Any]]) -> float: ...
 def empty(shape: tuple[int, ...], dtype: np.dtype[Any]) -> npt.NDArray[Any]: ...

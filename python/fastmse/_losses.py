@@ -81,7 +81,7 @@ def mse(y_true, y_pred, *, axis=None, sample_weight=None):
         value = _core.mse_contiguous(y_true, y_pred)
         if value is not None:
             return value
-    return _mean_squares(y_true, y_pred, axis, sample_weight, "mse")
+    return reduce_loss(y_true, y_pred, axis, sample_weight, "mean")
 
 
 def sse(y_true, y_pred, *, axis=None, sample_weight=None):
@@ -111,7 +111,7 @@ def sse(y_true, y_pred, *, axis=None, sample_weight=None):
     >>> fm.sse([1.0, 2.0, 3.0], [1.0, 4.0, 0.0])
     13.0
     """
-    return _mean_squares(y_true, y_pred, axis, sample_weight, "sse")
+    return reduce_loss(y_true, y_pred, axis, sample_weight, "sum")
 
 
 def rmse(y_true, y_pred, *, axis=None, sample_weight=None):
@@ -172,7 +172,7 @@ def squared_error(y_true, y_pred, *, out=None):
     array([4.  , 0.25])
     """
     t, p, _, shape = prepare_inputs(y_true, y_pred)
-    result, _ = _map("squared_error", t, p, None, shape, out, 1.0)
+    result, _ = _map("loss", t, p, None, shape, out, 1.0)
     return result
 
 
@@ -214,7 +214,7 @@ def mse_grad(y_true, y_pred, *, sample_weight=None, out=None):
     >>> fm.mse_grad([1.0, 2.0], [2.0, 4.0])
     array([1., 2.])
     """
-    _, gradient = _value_and_grad(y_true, y_pred, sample_weight, out)
+    _, gradient = value_and_grad(y_true, y_pred, sample_weight, out)
     return gradient
 
 
@@ -247,7 +247,7 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     >>> gradient
     array([1., 2.])
     """
-    return _value_and_grad(y_true, y_pred, sample_weight, out)
+    return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
 def _weight_scale(weight_sums):
@@ -270,7 +270,10 @@ def _scaled(sample_weight, scale):
     return np.asarray(sample_weight, dtype=np.float64) * scale
 
 
-def _mean_squares(y_true, y_pred, axis, sample_weight, kind, rescaled=False):
+def reduce_loss(
+    y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0, rescaled=False
+):
+    """Return the mean (`kind` "mean") or the sum ("sum") of a loss, as `mse` documents."""
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     axes = normalize_axis(axis, len(shape))
     kept = tuple(d for d in range(len(shape)) if d not in axes)
@@ -282,36 +285,45 @@ def _mean_squares(y_true, y_pred, axis, sample_weight, kind, rescaled=False):
         return array if order == tuple(range(len(shape))) else array.transpose(order)
 
     weights = None if w is None else view(w)
-    squares, weight_sums, check = _core.reduce(view(t), view(p), weights, len(kept))
+    sums, weight_sums, check = _core.reduce(
+        view(t), view(p), weights, len(kept), loss, delta
+    )
 
     if w is not None:
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
-        scale = None if kind == "sse" or rescaled else _weight_scale(weight_sums)
+        scale = None if kind == "sum" or rescaled else _weight_scale(weight_sums)
         if scale is not None:
             weights = _scaled(sample_weight, scale)
-            return _mean_squares(y_true, y_pred, axis, weights, kind, rescaled=True)
-    if kind == "sse":
-        values = squares
+            return reduce_loss(
+                y_true, y_pred, axis, weights, kind, loss, delta, rescaled=True
+            )
+    if kind == "sum":
+        values = sums
     elif w is not None:
-        values = squares / weight_sums
+        values = sums / weight_sums
     else:
-        values = squares / math.prod(shape[d] for d in axes)
+        values = sums / math.prod(shape[d] for d in axes)
 
     if axis is None:
         return float(values[0])
     return values.reshape(out_shape)
 
 
-def _value_and_grad(y_true, y_pred, sample_weight, out, rescaled=False):
-    if sample_weight is None:
+def value_and_grad(
+    y_true, y_pred, sample_weight, out, loss="squared", delta=1.0, rescaled=False
+):
+    """Return the mean loss and its gradient with respect to y_pred, as `mse_grad` does."""
+    if sample_weight is None and loss == "squared":
         result = _core.value_and_grad_contiguous(y_true, y_pred, out)
         if result is not None:
             return result
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
+    # The squared loss's slope d lacks the factor 2 of the derivative of d**2.
+    factor = 2.0 if loss == "squared" else 1.0
     if w is None:
-        scale = 2.0 / math.prod(shape)
+        scale = factor / math.prod(shape)
         weight_sum = None
     else:
         _, weight_sum, check = _core.sum_weights(w)
@@ -321,29 +333,29 @@ def _value_and_grad(y_true, y_pred, sample_weight, out, rescaled=False):
         weight_scale = None if rescaled else _weight_scale(np.array(weight_sum))
         if weight_scale is not None:
             weights = _scaled(sample_weight, weight_scale)
-            return _value_and_grad(y_true, y_pred, weights, out, rescaled=True)
-        scale = 2.0 / weight_sum
+            return value_and_grad(y_true, y_pred, weights, out, loss, delta, rescaled=True)
+        scale = factor / weight_sum
 
     if p.shape == shape:
-        gradient, squares = _map("gradient", t, p, w, shape, out, scale)
+        gradient, sums = _map("gradient", t, p, w, shape, out, scale, loss, delta)
     else:
         # y_pred was broadcast: its gradient sums the contributions of every copy, in
         # float64 so that float32 results are rounded once.
         if out is not None:
             check_out(out, p.shape, p.dtype)
         wide = [None if a is None else a.astype(np.float64, copy=False) for a in (t, p, w)]
-        full, squares = _map("gradient", *wide, shape, None, scale)
+        full, sums = _map("gradient", *wide, shape, None, scale, loss, delta)
         gradient = _sum_to_shape(full, p.shape).astype(p.dtype, copy=False)
         if out is not None:
             out[...] = gradient
             gradient = out
 
-    value = squares / (math.prod(shape) if w is None else weight_sum)
+    value = sums / (math.prod(shape) if w is None else weight_sum)
     return value, gradient
 
 
-def _map(op, t, p, w, shape, out, scale):
-    """Run an elementwise kernel; returns (result, sum of the squares)."""
+def _map(op, t, p, w, shape, out, scale, loss="squared", delta=1.0):
+    """Run an elementwise kernel; returns (result, sum of the losses)."""
     dtype = t.dtype
     if out is None:
         result = target = _core.empty(shape, dtype)
@@ -359,10 +371,12 @@ def _map(op, t, p, w, shape, out, scale):
         if inputs_overlap or weights_overlap or not out.flags.aligned:
             target = _core.empty(shape, dtype)
 
-    squares, _, _ = _core.map(op, _broadcast(t, shape), _broadcast(p, shape), w, target, scale)
+    sums, _, _ = _core.map(
+        op, _broadcast(t, shape), _broadcast(p, shape), w, target, scale, loss, delta
+    )
     if target is not result:
         result[...] = target
-    return result, squares
+    return result, sums
 
 
 def _broadcast(array, shape):

@@ -8,6 +8,12 @@ obvious code. ``sample_weight`` of shape (n,) weighs the rows along the first ax
 import numpy as np
 
 __all__ = [
+    "huber",
+    "huber_grad",
+    "huber_value_and_grad",
+    "mae",
+    "mae_grad",
+    "mae_value_and_grad",
     "mse",
     "mse_grad",
     "mse_value_and_grad",
@@ -72,18 +78,32 @@ def squared_error(y_true, y_pred):
     return (_errors(y_true, y_pred) ** 2).astype(_result_dtype(y_true, y_pred))
 
 
-def mse_grad(y_true, y_pred, *, sample_weight=None):
-    """Gradient of mse with respect to y_pred: 2 * (predicted - actual) / n.
-
-    With weights, 2 * w * (predicted - actual) / sum(w). A y_pred that broadcasts against
-    a larger y_true gets the sum of the gradients of its copies.
-    """
-    differences = -_errors(y_true, y_pred)
+def _mean(losses, axis, sample_weight):
     if sample_weight is None:
-        gradient = 2 * differences / differences.size
+        return _scalar(np.mean(losses, axis=axis), axis)
+    w = _weights(sample_weight, losses.shape)
+    return _scalar(np.sum(w * losses, axis=axis) / np.sum(w, axis=axis), axis)
+
+
+def mae(y_true, y_pred, *, axis=None, sample_weight=None):
+    """Mean absolute error: mean(|actual - predicted|), or its weighted mean."""
+    return _mean(np.abs(_errors(y_true, y_pred)), axis, sample_weight)
+
+
+def huber(y_true, y_pred, *, delta=1.0, axis=None, sample_weight=None):
+    """Mean Huber loss: d**2 / 2 where |d| <= delta, else delta * (|d| - delta / 2)."""
+    a = np.abs(_errors(y_true, y_pred))
+    losses = np.where(a <= delta, 0.5 * a**2, delta * (a - 0.5 * delta))
+    return _mean(losses, axis, sample_weight)
+
+
+def _gradient(slopes, y_true, y_pred, sample_weight):
+    """The gradient with respect to y_pred of the mean of losses with these slopes."""
+    if sample_weight is None:
+        gradient = slopes / slopes.size
     else:
-        w = _weights(sample_weight, differences.shape)
-        gradient = 2 * w * differences / np.sum(w)
+        w = _weights(sample_weight, slopes.shape)
+        gradient = w * slopes / np.sum(w)
 
     shape = np.shape(y_pred)
     lead = gradient.ndim - len(shape)
@@ -94,9 +114,45 @@ def mse_grad(y_true, y_pred, *, sample_weight=None):
     return gradient.astype(dtype)
 
 
+def mse_grad(y_true, y_pred, *, sample_weight=None):
+    """Gradient of mse with respect to y_pred: 2 * (predicted - actual) / n.
+
+    With weights, 2 * w * (predicted - actual) / sum(w). A y_pred that broadcasts against
+    a larger y_true gets the sum of the gradients of its copies.
+    """
+    return _gradient(-2 * _errors(y_true, y_pred), y_true, y_pred, sample_weight)
+
+
+def mae_grad(y_true, y_pred, *, sample_weight=None):
+    """Gradient of mae with respect to y_pred: sign(predicted - actual) / n."""
+    return _gradient(np.sign(-_errors(y_true, y_pred)), y_true, y_pred, sample_weight)
+
+
+def huber_grad(y_true, y_pred, *, delta=1.0, sample_weight=None):
+    """Gradient of huber with respect to y_pred: clip(predicted - actual, -delta, delta) / n."""
+    slopes = np.clip(-_errors(y_true, y_pred), -delta, delta)
+    return _gradient(slopes, y_true, y_pred, sample_weight)
+
+
 def mse_value_and_grad(y_true, y_pred, *, sample_weight=None):
     """(mse, mse_grad) of the same inputs."""
     return (
         mse(y_true, y_pred, sample_weight=sample_weight),
         mse_grad(y_true, y_pred, sample_weight=sample_weight),
+    )
+
+
+def mae_value_and_grad(y_true, y_pred, *, sample_weight=None):
+    """(mae, mae_grad) of the same inputs."""
+    return (
+        mae(y_true, y_pred, sample_weight=sample_weight),
+        mae_grad(y_true, y_pred, sample_weight=sample_weight),
+    )
+
+
+def huber_value_and_grad(y_true, y_pred, *, delta=1.0, sample_weight=None):
+    """(huber, huber_grad) of the same inputs."""
+    return (
+        huber(y_true, y_pred, delta=delta, sample_weight=sample_weight),
+        huber_grad(y_true, y_pred, delta=delta, sample_weight=sample_weight),
     )
