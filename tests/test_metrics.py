@@ -627,7 +627,7 @@ def raised_by(function, kwargs):
     return info.value
 
 
-@pytest.mark.parametrize("ours, theirs, kwargs, error, message", error_cases())
+@pytest.mark.parametrize("ours, theirs, kwargs, error, message", list(error_cases()))
 def test_error_matches_sklearn(ours, theirs, kwargs, error, message):
     message = message.format(name=ours.__name__)
 
