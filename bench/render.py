@@ -1,0 +1,366 @@
+"""Render report.py's records as Markdown tables, a throughput plot and comparisons."""
+
+import math
+import statistics
+
+import mse_cases
+import peers
+
+ROW = mse_cases.ROW_LENGTH
+KERNEL_TITLES = {
+    "mse": "mse",
+    "sse": "sse",
+    "mse_axis": f"mse, axis=-1 on shape (n / {ROW}, {ROW})",
+    "mse_weighted": "mse with sample_weight",
+    "mse_grad": "mse_grad",
+    "mse_value_and_grad": "mse_value_and_grad",
+}
+
+
+def format_seconds(seconds):
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def format_error(error):
+    if error is None:
+        return "n/a"
+    if error == 0:
+        return "0"
+    return f"{error:.1e}"
+
+
+def row_key(record):
+    return (record["size"], record["dtype"], record["threads"])
+
+
+def index_records(records):
+    """Map (kernel, library, size, dtype, threads) to each successful record."""
+    return {
+        (record["kernel"], record["library"], *row_key(record)): record
+        for record in records
+        if record["status"] == "ok"
+    }
+
+
+def machine_lines(document):
+    machine = document["machine"]
+    settings = document["settings"]
+    config = machine["fastmse_config"]
+    packages = ", ".join(
+        f"{name} {version}" for name, version in machine["packages"].items() if version
+    )
+    environment = ", ".join(
+        f"{name}={value}" for name, value in machine["environment"].items() if value
+    )
+    policy = settings["timing_policy"]
+    loads = [r["load_average"] for r in document["results"] if r.get("load_average")]
+    load = f"{min(loads):.2f} to {max(loads):.2f}" if loads else "not available"
+
+    cpu = (
+        f"- CPU: {machine['cpu_model']}, {machine['physical_cores']} physical cores, "
+        f"{machine['usable_cpus']} usable CPUs, {machine['memory_gib']} GiB of memory"
+    )
+    build = (
+        f"- fastmse {config['version']} built with {config['compiler']}, SIMD target "
+        f"{machine['simd_target']} (built: {', '.join(config['built_targets'])}), "
+        f"OpenMP {'on' if config['openmp'] else 'off'}"
+    )
+    command = (
+        f"- Command: `{settings['command']}`, from {settings['started']} "
+        f"to {settings['finished']} (UTC)"
+    )
+    timing = (
+        f"- Timing: median of {policy['min_repeats']} to {policy['max_repeats']} "
+        f"repeats, about {policy['budget']} s per measurement. Each repeat makes "
+        f"enough calls to last {policy['min_repeat_time'] * 1e3:g} ms"
+    )
+    source = document["source"]
+    commit = (source["git_commit"] or "unknown")[:12]
+    dirty = " with uncommitted changes" if source["git_dirty"] else ""
+    source_line = (
+        f"- Source: git {commit}{dirty}, fastmse imported from "
+        f"{source['fastmse_path']}, compiled module built {source['fastmse_core_built']}"
+    )
+    load_line = (
+        f"- 1-minute load average during the run: {load}. Another process on the "
+        "CPUs slows the multi-threaded timings most, since every OpenMP call waits "
+        "for its slowest thread"
+    )
+    return [
+        cpu,
+        build,
+        source_line,
+        f"- Python {machine['python']} on {machine['platform']}",
+        f"- Packages: {packages}",
+        f"- Environment: {environment or 'no thread or SIMD variables set'}",
+        command,
+        timing,
+        f"- Reference for the errors: {machine['reference_method']}",
+        load_line,
+    ]
+
+
+def load_warning(document):
+    """Return a warning paragraph when other processes loaded the CPUs, else []."""
+    cpus = document["machine"]["usable_cpus"]
+    loads = [r["load_average"] for r in document["results"] if r.get("load_average")]
+    # This run keeps at most `cpus` threads busy, apart from the idle spinning of
+    # a peer's thread pool, so a higher load means other processes were running.
+    if not loads or max(loads) <= cpus:
+        return []
+    return [
+        f"**Warning:** the load average reached {max(loads):.1f} on {cpus} CPUs, so "
+        "other processes competed for the CPUs. The multi-threaded timings are the "
+        "least reliable: an OpenMP call whose thread waits for a busy CPU takes a "
+        "whole scheduler time slice (several ms).",
+        "",
+    ]
+
+
+READING_NOTES = """\
+How to read the tables:
+
+- *time* is fastmse's median time per call.
+- *GB/s* divides the bytes of the arrays that one call reads and writes (each array
+  counted once) by that time.
+- *% stream* compares that rate with fastmse's `stream_sum`, a plain sum of two arrays
+  measured on the same size, dtype and threads.
+- A peer's cell gives its time divided by fastmse's, so above 1 means fastmse is
+  faster, then in brackets the relative error of its result. *fastest peer* names the
+  quickest peer and the same ratio.
+- Errors are relative to an exact reference: |result - exact| / |exact| for a scalar,
+  and max |result - exact| / max |exact| for an array.
+- SimSIMD and scikit-learn have no thread setting: they run on one thread (apart from
+  NumPy's BLAS calls inside scikit-learn) in the rows for every thread count.
+"""
+
+
+def stream_table(index, rows):
+    lines = [
+        "| size | dtype | threads | time | GB/s |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for size, dtype, threads in rows:
+        record = index.get(("stream_sum", "fastmse", size, dtype, threads))
+        if record is None:
+            continue
+        lines.append(
+            f"| {size:,} | {dtype} | {threads} | {format_seconds(record['median_s'])} "
+            f"| {record['gb_per_s']:.1f} |"
+        )
+    return lines
+
+
+def peer_cell(peer, fastmse_record):
+    if peer is None:
+        return "failed"
+    ratio = peer["median_s"] / fastmse_record["median_s"]
+    return f"{ratio:.2f} ({format_error(peer['relative_error'])})"
+
+
+def fastest_peer_cell(kernel, libraries, index, row, fastmse_record):
+    times = {
+        library: index[(kernel, library, *row)]["median_s"]
+        for library in libraries
+        if (kernel, library, *row) in index
+    }
+    if not times:
+        return "n/a"
+    library = min(times, key=times.get)
+    return f"{library} {times[library] / fastmse_record['median_s']:.2f}"
+
+
+def value_and_grad_cell(index, row, fastmse_record):
+    """Return mse_value_and_grad's time over the time of mse plus mse_grad."""
+    parts = [index.get((kernel, "fastmse", *row)) for kernel in ("mse", "mse_grad")]
+    if None in parts:
+        return "n/a"
+    separate = sum(part["median_s"] for part in parts)
+    return f"{fastmse_record['median_s'] / separate:.2f}"
+
+
+def kernel_table(kernel, records, index, rows):
+    """Return the Markdown lines of one kernel's table."""
+    measured = {record["library"] for record in records if record["kernel"] == kernel}
+    libraries = [library for library in peers.PEERS[kernel] if library in measured]
+    header = ["size", "dtype", "threads", "time", "GB/s", "% stream", "error"]
+    if kernel == "mse_value_and_grad":
+        header.append("vs mse + mse_grad")
+    header += ["fastest peer"] + libraries
+    align = ["---:", "---", "---:", "---:", "---:", "---:", "---:"]
+    align += ["---:"] * (len(header) - len(align))
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+
+    for row in rows:
+        record = index.get((kernel, "fastmse", *row))
+        if record is None:
+            continue
+        stream = index.get(("stream_sum", "fastmse", *row))
+        share = f"{record['gb_per_s'] / stream['gb_per_s']:.0%}" if stream else "n/a"
+        size, dtype, threads = row
+        cells = [
+            f"{size:,}",
+            dtype,
+            str(threads),
+            format_seconds(record["median_s"]),
+            f"{record['gb_per_s']:.1f}",
+            share,
+            format_error(record["relative_error"]),
+        ]
+        if kernel == "mse_value_and_grad":
+            cells.append(value_and_grad_cell(index, row, record))
+        cells.append(fastest_peer_cell(kernel, libraries, index, row, record))
+        cells += [
+            peer_cell(index.get((kernel, library, *row)), record)
+            for library in libraries
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def failure_lines(records):
+    lines = []
+    for record in records:
+        if record["status"] == "failed":
+            lines.append(
+                f"- {record['library']} {record['kernel']} on n={record['size']:,} "
+                f"{record['dtype']} threads={record['threads']}: {record['message']}"
+            )
+        elif not record["within_tolerance"]:
+            lines.append(
+                f"- {record['library']} {record['kernel']} on n={record['size']:,} "
+                f"{record['dtype']} threads={record['threads']}: relative error "
+                f"{format_error(record['relative_error'])} exceeds {record['rtol']:g}"
+            )
+    return lines
+
+
+def markdown_report(document):
+    """Return report.md: the machine, stream bandwidth, then one table per kernel."""
+    records = document["results"]
+    index = index_records(records)
+    rows = sorted({row_key(record) for record in records})
+
+    lines = ["# fastmse benchmark report", "", *machine_lines(document), ""]
+    lines += load_warning(document)
+    missing = document["settings"]["missing_packages"]
+    if missing:
+        lines += [f"Not measured, because the import failed: {', '.join(missing)}.", ""]
+    lines += [READING_NOTES, "## stream_sum: read bandwidth", ""]
+    lines += stream_table(index, rows)
+    for kernel in mse_cases.KERNELS:
+        lines += ["", f"## {KERNEL_TITLES[kernel]}", ""]
+        lines += kernel_table(kernel, records, index, rows)
+
+    failures = failure_lines(records)
+    if failures:
+        lines += ["", "## Failed or outside the check tolerance", "", *failures]
+    return "\n".join(lines) + "\n"
+
+
+def plot_throughput(document, path):
+    """Plot mse's GB/s against size, one line per library, and save it to `path`.
+
+    Returns False, and writes nothing, when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    records = [r for r in document["results"] if r["status"] == "ok"]
+    dtypes = sorted({r["dtype"] for r in records})
+    thread_counts = sorted({r["threads"] for r in records})
+    figure, axes = pyplot.subplots(
+        len(dtypes),
+        len(thread_counts),
+        figsize=(6 * len(thread_counts), 4.5 * len(dtypes)),
+        squeeze=False,
+        sharex=True,
+    )
+    for i, dtype in enumerate(dtypes):
+        for j, threads in enumerate(thread_counts):
+            selected = [
+                r for r in records if r["dtype"] == dtype and r["threads"] == threads
+            ]
+            draw_panel(axes[i][j], selected)
+            axes[i][j].set_title(f"mse, {dtype}, threads={threads}")
+    figure.suptitle(document["machine"]["cpu_model"] or "unknown CPU")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot.close(figure)
+    return True
+
+
+def draw_panel(axis, records):
+    libraries = ["fastmse"] + list(peers.PEERS["mse"])
+    for library in libraries:
+        points = sorted(
+            (r["size"], r["gb_per_s"])
+            for r in records
+            if r["kernel"] == "mse" and r["library"] == library
+        )
+        if points:
+            sizes, rates = zip(*points)
+            width = 2.5 if library == "fastmse" else 1.2
+            axis.plot(sizes, rates, marker="o", linewidth=width, label=library)
+
+    stream = sorted(
+        (r["size"], r["gb_per_s"]) for r in records if r["kernel"] == "stream_sum"
+    )
+    if stream:
+        sizes, rates = zip(*stream)
+        axis.plot(
+            sizes, rates, color="grey", linestyle=":", label="stream_sum, same size"
+        )
+        axis.axhline(
+            rates[-1],
+            color="black",
+            linestyle="--",
+            label=f"stream_sum at n={sizes[-1]:,}",
+        )
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("elements per array")
+    axis.set_ylabel("GB/s (bytes of both inputs / time)")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize="small")
+
+
+def comparison_table(old_records, new_records):
+    """Return a text table of new / old median time per measurement, and their means."""
+    common = sorted(old_records.keys() & new_records.keys())
+    header = (
+        f"{'kernel':<20} {'library':<15} {'size':>11} {'dtype':<8} {'threads':>7} "
+        f"{'old':>10} {'new':>10} {'new/old':>8}"
+    )
+    lines = [header]
+    ratios = {}
+    for key in common:
+        kernel, library, size, dtype, threads = key
+        old_time = old_records[key]["median_s"]
+        new_time = new_records[key]["median_s"]
+        ratio = new_time / old_time
+        ratios.setdefault(library, []).append(ratio)
+        lines.append(
+            f"{kernel:<20} {library:<15} {size:>11,} {dtype:<8} {threads:>7} "
+            f"{format_seconds(old_time):>10} {format_seconds(new_time):>10} "
+            f"{ratio:>8.3f}"
+        )
+
+    lines.append("")
+    lines.append("geometric mean of new/old by library:")
+    for library, values in sorted(ratios.items()):
+        mean = math.exp(statistics.fmean(math.log(value) for value in values))
+        lines.append(f"  {library:<15} {mean:.3f} over {len(values)} measurements")
+    only_old = len(old_records.keys() - new_records.keys())
+    only_new = len(new_records.keys() - old_records.keys())
+    if only_old or only_new:
+        lines.append(f"measured in only one file: {only_old} old, {only_new} new")
+    return "\n".join(lines)

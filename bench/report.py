@@ -1,0 +1,447 @@
+"""Time fastmse against its peers and write report.md, results.json and throughput.png.
+
+    python bench/report.py [--quick] [--large] [--out DIR]
+    python bench/report.py --compare OLD.json NEW.json
+
+Every figure comes from this one process: fastmse, the peers and the stream_sum
+bandwidth probe run on the same arrays, size after size. Each timing is the median of
+repeated calls, timed with time.perf_counter, and each result is checked against an
+exact reference (see mse_cases.exact_references).
+"""
+
+import argparse
+import dataclasses
+import datetime
+import gc
+import json
+import logging
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+import fastmse
+import mse_cases
+import peers
+import render
+
+log = logging.getLogger("fastmse.bench")
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+QUICK_SIZES = (10**3, 10**4, 10**5, 10**6)
+
+
+@dataclasses.dataclass(frozen=True)
+class TimingPolicy:
+    """How long to time one candidate on one input."""
+
+    # Target total time of the repeats in seconds. The repeat count adapts to it.
+    budget: float
+    min_repeats: int
+    max_repeats: int
+    # Each repeat makes enough calls to last this long, in seconds, so that the
+    # resolution of perf_counter does not blur calls of a microsecond.
+    min_repeat_time: float
+
+
+FULL_POLICY = TimingPolicy(
+    budget=0.4, min_repeats=5, max_repeats=100, min_repeat_time=1e-3
+)
+QUICK_POLICY = TimingPolicy(
+    budget=0.02, min_repeats=3, max_repeats=15, min_repeat_time=2e-4
+)
+
+
+def time_call(call, policy):
+    """Time `call` and return the median and minimum seconds per call, and the counts.
+
+    The caller has already made one call to check its result. The cost estimate that
+    sets the counts is the faster of the next two calls, because the first call after
+    another library's can wait for that library's threads to go idle. Garbage
+    collection is off while timing.
+
+    Each candidate's repeats run back to back rather than interleaved with the other
+    candidates. Interleaving would add that wait to many repeats: on a 2-core machine,
+    a 2-thread OpenMP call right after a 2-thread OpenBLAS call was measured to take
+    about 8 ms, one scheduler time slice.
+    """
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        estimates = []
+        for _ in range(2):
+            start = time.perf_counter()
+            call()
+            estimates.append(time.perf_counter() - start)
+        estimate = max(min(estimates), 1e-9)
+        number = max(1, math.ceil(policy.min_repeat_time / estimate))
+        repeats = int(policy.budget / (estimate * number))
+        repeats = min(max(repeats, policy.min_repeats), policy.max_repeats)
+
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(number):
+                call()
+            seconds.append((time.perf_counter() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {
+        "median_s": statistics.median(seconds),
+        "min_s": min(seconds),
+        "repeats": repeats,
+        "calls_per_repeat": number,
+    }
+
+
+def finite_or_none(value):
+    """Return `value` as a float, or None for NaN and infinity, which JSON lacks."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def measure(candidate, inputs, reference, threads, policy):
+    """Check and time one candidate on `inputs` and return its results.json record."""
+    dtype = inputs.y_true.dtype
+    arrays = mse_cases.ARRAYS_MOVED[candidate.kernel]
+    record = {
+        "kernel": candidate.kernel,
+        "library": candidate.library,
+        "size": inputs.size,
+        "dtype": dtype.name,
+        "threads": threads,
+        "bytes": arrays * inputs.size * dtype.itemsize,
+    }
+    try:
+        call = candidate.prepare(inputs)
+        result = call()
+        error = mse_cases.relative_error(result, reference)
+        timing = time_call(call, policy)
+    except Exception as exception:
+        # Catches everything, because a peer that fails on one input must not end
+        # the run. The failure is logged and recorded in results.json.
+        log.warning(
+            "%s %s failed on n=%d %s with %d threads: %r",
+            candidate.library,
+            candidate.kernel,
+            inputs.size,
+            dtype.name,
+            threads,
+            exception,
+        )
+        record.update(status="failed", message=repr(exception))
+        return record
+
+    rtol = candidate.rtol(dtype)
+    record["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    record.update(timing)
+    record.update(
+        status="ok",
+        gb_per_s=record["bytes"] / timing["median_s"] / 1e9,
+        relative_error=finite_or_none(error),
+        rtol=rtol,
+        within_tolerance=bool(error <= rtol),
+    )
+    return record
+
+
+def run_benchmarks(sizes, policy, missing_packages):
+    """Measure every kernel, candidate, size, dtype and thread count.
+
+    Returns one record per measurement, in the order measured.
+    """
+    kernels = ("stream_sum",) + mse_cases.KERNELS
+    records = []
+    for size in sizes:
+        for dtype in mse_cases.DTYPES:
+            inputs = mse_cases.make_inputs(size, dtype)
+            references = mse_cases.exact_references(inputs)
+            for threads in mse_cases.thread_counts():
+                start = time.perf_counter()
+                with mse_cases.thread_limit(threads):
+                    for kernel in kernels:
+                        for candidate in kernel_candidates(kernel):
+                            if candidate.package in missing_packages:
+                                continue
+                            reference = references[kernel]
+                            records.append(
+                                measure(candidate, inputs, reference, threads, policy)
+                            )
+                log.info(
+                    "n=%s %s threads=%d: done in %.1f s",
+                    mse_cases.size_label(size),
+                    np.dtype(dtype).name,
+                    threads,
+                    time.perf_counter() - start,
+                )
+    return records
+
+
+def kernel_candidates(kernel):
+    if kernel == "stream_sum":
+        return [peers.fastmse_candidate("stream_sum")]
+    return peers.candidates(kernel)
+
+
+def read_cpu_info():
+    """Return the CPU model and the number of physical cores from /proc/cpuinfo.
+
+    Either is None where /proc/cpuinfo is missing or lacks the field.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or None, None
+
+    model = None
+    cores = set()
+    for block in text.strip().split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
+        model = model or fields.get("model name")
+        if "core id" in fields:
+            cores.add((fields.get("physical id"), fields["core id"]))
+    return model, len(cores) or None
+
+
+def read_memory_gib():
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def package_versions():
+    versions = {}
+    for name, distribution in mse_cases.DISTRIBUTIONS.items():
+        try:
+            versions[name] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def run_git(*arguments):
+    """Return git's stripped output in bench/'s repository, or None if git fails."""
+    try:
+        completed = subprocess.run(
+            ["git", *arguments],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip()
+
+
+def describe_source():
+    """Return the git commit of the checkout and where fastmse was imported from.
+
+    The installed fastmse can differ from the checkout, for example after an edit
+    without a reinstall, so the build time of its compiled module is recorded too.
+    """
+    core = Path(fastmse._core.__file__)
+    built = datetime.datetime.fromtimestamp(core.stat().st_mtime, datetime.timezone.utc)
+    status = run_git("status", "--porcelain")
+    return {
+        "git_commit": run_git("rev-parse", "HEAD"),
+        "git_dirty": bool(status) if status is not None else None,
+        "fastmse_path": str(core.parent),
+        "fastmse_core_built": built.isoformat(timespec="seconds"),
+    }
+
+
+def describe_machine():
+    """Return the CPU, memory, SIMD target, package versions and thread pools."""
+    model, physical_cores = read_cpu_info()
+    config = fastmse.show_config(mode="dicts")
+    threadpoolctl = sys.modules.get("threadpoolctl")
+    variables = (
+        "FASTMSE_SIMD",
+        "FASTMSE_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "NUMBA_NUM_THREADS",
+    )
+    return {
+        "cpu_model": model,
+        "physical_cores": physical_cores,
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": mse_cases.all_threads(),
+        "memory_gib": read_memory_gib(),
+        "simd_target": config["target"],
+        "fastmse_config": config,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "environment": {name: os.environ.get(name) for name in variables},
+        "threadpools": threadpoolctl.threadpool_info() if threadpoolctl else None,
+        "reference_method": mse_cases.REFERENCE_METHOD,
+    }
+
+
+def choose_sizes(arguments):
+    if arguments.sizes:
+        sizes = list(arguments.sizes)
+    else:
+        sizes = list(QUICK_SIZES if arguments.quick else mse_cases.SIZES)
+    if arguments.large:
+        sizes.append(mse_cases.LARGE_SIZE)
+    return sorted(set(sizes))
+
+
+def validate_sizes(sizes, parser):
+    for size in sizes:
+        if size < mse_cases.ROW_LENGTH or size % mse_cases.ROW_LENGTH:
+            parser.error(
+                f"--sizes must be positive multiples of {mse_cases.ROW_LENGTH}, "
+                f"the row length of the axis=-1 benchmark; got {size}"
+            )
+
+
+def write_outputs(document, out):
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.json"
+    results_path.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
+    (out / "report.md").write_text(render.markdown_report(document))
+    written = [results_path, out / "report.md"]
+    if render.plot_throughput(document, out / "throughput.png"):
+        written.append(out / "throughput.png")
+    for path in written:
+        log.info("wrote %s", path)
+
+
+def run_report(arguments, sizes):
+    """Run the benchmarks, write the outputs and return the exit status."""
+    missing = mse_cases.import_optional_packages()
+    for package in missing:
+        log.warning("%s could not be imported, so its benchmarks are skipped", package)
+
+    # Described before the run: the installed fastmse may be rebuilt meanwhile, but
+    # this process keeps the compiled module that it imported.
+    machine = describe_machine()
+    source = describe_source()
+    policy = QUICK_POLICY if arguments.quick else FULL_POLICY
+    started = datetime.datetime.now(datetime.timezone.utc)
+    records = run_benchmarks(sizes, policy, missing)
+    finished = datetime.datetime.now(datetime.timezone.utc)
+
+    document = {
+        "machine": machine,
+        "source": source,
+        "settings": {
+            "command": " ".join(["python", "bench/report.py", *arguments.argv]),
+            "sizes": sizes,
+            "thread_counts": mse_cases.thread_counts(),
+            "timing_policy": dataclasses.asdict(policy),
+            "row_length": mse_cases.ROW_LENGTH,
+            "missing_packages": missing,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+        },
+        "results": records,
+    }
+    write_outputs(document, arguments.out)
+
+    wrong = [
+        record
+        for record in records
+        if record["library"] == "fastmse" and not record.get("within_tolerance", False)
+    ]
+    for record in wrong:
+        log.error("fastmse result failed its check: %s", record)
+    return 1 if wrong else 0
+
+
+def compare(old_path, new_path):
+    """Print new time / old time for every measurement found in both result files."""
+    old = json.loads(Path(old_path).read_text())
+    new = json.loads(Path(new_path).read_text())
+    for field in ("cpu_model", "simd_target", "usable_cpus"):
+        if old["machine"].get(field) != new["machine"].get(field):
+            print(
+                f"note: {field} differs ({old['machine'].get(field)} -> "
+                f"{new['machine'].get(field)}), so the ratios mix machines"
+            )
+
+    def index(document):
+        return {
+            (r["kernel"], r["library"], r["size"], r["dtype"], r["threads"]): r
+            for r in document["results"]
+            if r["status"] == "ok"
+        }
+
+    old_records, new_records = index(old), index(new)
+    print(render.comparison_table(old_records, new_records))
+    return 0
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(
+        description="Time fastmse against NumPy, scikit-learn, PyTorch, numexpr, Numba "
+        "and SimSIMD, and write report.md, results.json and throughput.png."
+    )
+
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="time sizes 10**3 to 10**6 with fewer repeats, in well under a minute",
+    )
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="also time 5*10**7 elements (about 4 GB of memory in all)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="directory for the outputs (default: bench/results)",
+    )
+
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("OLD", "NEW"),
+        help="print the ratio new / old of every time in two results.json files, "
+        "then exit without benchmarking",
+    )
+    # Exact sizes, for tests that need a run of a few seconds.
+    parser.add_argument("--sizes", nargs="+", type=int, help=argparse.SUPPRESS)
+
+    arguments = parser.parse_args(argv)
+    arguments.argv = list(argv)
+    sizes = choose_sizes(arguments)
+    validate_sizes(sizes, parser)
+    return arguments, sizes
+
+
+def main(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    arguments, sizes = parse_arguments(argv)
+    if arguments.compare:
+        return compare(*arguments.compare)
+    return run_report(arguments, sizes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

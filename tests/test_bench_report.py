@@ -1,0 +1,76 @@
+"""Smoke test of bench/report.py: one quick run at 1000 elements writes every output."""
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+# The bench/ directory beside tests/.
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.fixture(scope="module")
+def report():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.syspath_prepend(str(BENCH_DIR))
+        yield importlib.import_module("report")
+
+
+@pytest.fixture(scope="module")
+def quick_run(report, tmp_path_factory):
+    """Run report.py once at 1000 elements and return its exit status and directory."""
+    out = tmp_path_factory.mktemp("report")
+    status = report.main(["--quick", "--sizes", "1000", "--out", str(out)])
+    return status, out
+
+
+def test_report_quick_run_succeeds(quick_run):
+    status, _ = quick_run
+    assert status == 0
+
+
+def test_report_writes_every_file(quick_run):
+    _, out = quick_run
+    assert (out / "report.md").stat().st_size > 0
+    assert (out / "results.json").stat().st_size > 0
+    assert (out / "throughput.png").stat().st_size > 0
+
+
+def test_report_json_lists_every_kernel(report, quick_run):
+    _, out = quick_run
+    document = json.loads((out / "results.json").read_text())
+
+    assert document["settings"]["sizes"] == [1000]
+    assert document["machine"]["simd_target"]
+    kernels = {record["kernel"] for record in document["results"]}
+    assert kernels == {"stream_sum", *report.mse_cases.KERNELS}
+    fastmse_records = [r for r in document["results"] if r["library"] == "fastmse"]
+    assert all(record["status"] == "ok" for record in fastmse_records)
+    assert all(record["within_tolerance"] for record in fastmse_records)
+
+
+def test_report_markdown_has_tables(quick_run):
+    _, out = quick_run
+    text = (out / "report.md").read_text()
+
+    assert "## stream_sum: read bandwidth" in text
+    assert "## mse_value_and_grad" in text
+    assert "| 1,000 | float64 | 1 |" in text
+
+
+def test_report_compare_prints_ratios(report, quick_run, capsys):
+    _, out = quick_run
+    results = str(out / "results.json")
+
+    status = report.main(["--compare", results, results])
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "new/old" in output
+    assert " 1.000" in output
+
+
+def test_report_rejects_partial_rows(report, tmp_path):
+    with pytest.raises(SystemExit):
+        report.main(["--quick", "--sizes", "1500", "--out", str(tmp_path)])
