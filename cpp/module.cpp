@@ -152,25 +152,41 @@ bool is_contiguous_pair(py::handle y_true, py::handle y_pred, DType* dtype) {
            native_float_dtype(p, &p_dtype) && *dtype == p_dtype;
 }
 
-// The MSE of a contiguous pair (see is_contiguous_pair), or None for the general path.
-py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
+// The sum of squared errors of a contiguous pair (see is_contiguous_pair) and its element
+// count; false for the general path.
+bool sum_contiguous(py::handle y_true, py::handle y_pred, double* sum, int64_t* n) {
     DType dtype;
-    if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
+    if (!is_contiguous_pair(y_true, y_pred, &dtype)) return false;
     const auto t = py::reinterpret_borrow<py::array>(y_true);
     const auto p = py::reinterpret_borrow<py::array>(y_pred);
-    const int64_t n = element_count(t);
+    *n = element_count(t);
 
-    const Sums sums = without_gil_if_large(n, [&] {
+    const Sums sums = without_gil_if_large(*n, [&] {
         if (dtype == DType::f32) {
             return reduce_contiguous(static_cast<const float*>(t.data()),
                                      static_cast<const float*>(p.data()),
-                                     static_cast<const float*>(nullptr), n);
+                                     static_cast<const float*>(nullptr), *n);
         }
         return reduce_contiguous(static_cast<const double*>(t.data()),
                                  static_cast<const double*>(p.data()),
-                                 static_cast<const double*>(nullptr), n);
+                                 static_cast<const double*>(nullptr), *n);
     });
-    return py::float_(sums.squares / static_cast<double>(n));
+    *sum = sums.squares;
+    return true;
+}
+
+py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
+    double sum;
+    int64_t n;
+    if (!sum_contiguous(y_true, y_pred, &sum, &n)) return py::none();
+    return py::float_(sum / static_cast<double>(n));
+}
+
+py::object sse_contiguous(py::handle y_true, py::handle y_pred) {
+    double sum;
+    int64_t n;
+    if (!sum_contiguous(y_true, y_pred, &sum, &n)) return py::none();
+    return py::float_(sum);
 }
 
 py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::object& weights,
@@ -337,6 +353,7 @@ PYBIND11_MODULE(_core, m) {
     select_best_target("");
 
     m.def("mse_contiguous", &mse_contiguous, py::arg("y_true"), py::arg("y_pred"));
+    m.def("sse_contiguous", &sse_contiguous, py::arg("y_true"), py::arg("y_pred"));
     m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
           py::arg("outer_dims"), py::arg("loss") = "squared", py::arg("delta") = 1.0);
     m.def("sum_weights", &sum_weights_binding, py::arg("weights"));

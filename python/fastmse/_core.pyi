@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 def mse_contiguous(y_true: object, y_pred: object) -> float | None: ...
+def sse_contiguous(y_true: object, y_pred: object) -> float | None: ...
 def reduce(
     y_true: npt.NDArray[np.floating[Any]],
     y_pred: npt.NDArray[np.floating[Any]],

@@ -111,6 +111,10 @@ def sse(y_true, y_pred, *, axis=None, sample_weight=None):
     >>> fm.sse([1.0, 2.0, 3.0], [1.0, 4.0, 0.0])
     13.0
     """
+    if axis is None and sample_weight is None:
+        value = _core.sse_contiguous(y_true, y_pred)
+        if value is not None:
+            return value
     return reduce_loss(y_true, y_pred, axis, sample_weight, "sum")
 
 
