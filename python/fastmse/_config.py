@@ -94,7 +94,7 @@ def show_config(mode="stdout"):
         ("SIMD target chosen", info["target"]),
         ("OpenMP", "yes" if info["openmp"] else "no"),
         ("threads", threads),
-        ("cached output memory", f"{info['cached_bytes'] / 2**20:.1f} MiB"),
+        ("cached memory", f"{info['cached_bytes'] / 2**20:.1f} MiB"),
         ("Python", sys.version.split()[0]),
     ]
     lines = [f"fastmse {info['version']}"]
