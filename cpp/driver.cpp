@@ -1,8 +1,8 @@
 // Chunking, threading and strided access around the per-target kernels.
 //
 // Every array is cut into chunks of kChunk elements counted from the start of each slice, in
-// C order. A chunk is summed by one kernel call, on contiguous memory or on a copy gathered
-// from strided memory; chunk sums combine in a pairwise tree in chunk order. Threads only
+// C order. One kernel call sums a chunk, on contiguous memory or on a copy gathered from
+// strided memory, and chunk sums combine in a pairwise tree in chunk order. Threads only
 // decide who computes which chunk, so the result is the same for every thread count, and a
 // strided array gives the same bits as its contiguous copy.
 #include "driver.hpp"

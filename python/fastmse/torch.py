@@ -2,7 +2,7 @@
 
 For CPU tensors of float32 or float64, the forward pass computes the loss and its
 gradient together with `fastmse.mse_value_and_grad`, sharing memory with the tensors
-through NumPy; the backward pass only scales the saved gradient. Everything else falls
+through NumPy. The backward pass only scales the saved gradient. Everything else falls
 back to ``torch.nn.functional.mse_loss``: tensors on other devices or of other dtypes,
 a target that requires grad, and ``reduction="none"`` with grad.
 
@@ -141,7 +141,7 @@ def _check_shapes(input, target):
 
 
 def _fastmse_can_run(input, target, reduction):
-    """Whether both tensors are ones fastmse computes, with gradients it can provide."""
+    """Return whether fastmse handles both tensors and every gradient they need."""
     tensors = (input, target)
     if not all(isinstance(t, torch.Tensor) for t in tensors):
         return False
