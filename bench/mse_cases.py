@@ -24,7 +24,21 @@ DTYPES = (np.float32, np.float64)
 # row of 1000 features. Every benchmark size is a multiple of it.
 ROW_LENGTH = 1000
 
-KERNELS = ("mse", "sse", "mse_axis", "mse_weighted", "mse_grad", "mse_value_and_grad")
+KERNELS = (
+    "mse",
+    "sse",
+    "mse_axis",
+    "mse_weighted",
+    "mse_grad",
+    "mse_value_and_grad",
+    "mae",
+    "huber",
+    "mse_loss_torch",
+)
+
+# The delta of every huber benchmark: the error size where the loss turns from
+# squared to absolute.
+HUBER_DELTA = 1.0
 
 # Arrays of n elements that one call reads plus those it writes, for effective GB/s.
 # A written array is counted once, although most CPUs also read its cache lines
@@ -36,6 +50,10 @@ ARRAYS_MOVED = {
     "mse_weighted": 3,
     "mse_grad": 3,
     "mse_value_and_grad": 3,
+    "mae": 2,
+    "huber": 2,
+    # Reads both inputs and writes the gradient of the forward + backward pass.
+    "mse_loss_torch": 3,
     "stream_sum": 2,
 }
 
@@ -207,6 +225,14 @@ def relative_error(result, reference):
     return difference / scale
 
 
+def huber_losses(errors, delta=HUBER_DELTA):
+    """Return the elementwise Huber loss of `errors`, in their dtype."""
+    magnitudes = np.abs(errors)
+    return np.where(
+        magnitudes <= delta, 0.5 * errors * errors, delta * (magnitudes - 0.5 * delta)
+    )
+
+
 def numpy_reference(kernel, inputs):
     """Compute `kernel` with NumPy in float64, the reference of the pytest checks."""
     y_true = inputs.y_true.astype(np.float64)
@@ -227,6 +253,13 @@ def numpy_reference(kernel, inputs):
         return 2.0 * errors / n
     if kernel == "mse_value_and_grad":
         return np.mean(errors**2), 2.0 * errors / n
+    if kernel == "mae":
+        return np.mean(np.abs(errors))
+    if kernel == "huber":
+        return np.mean(huber_losses(errors))
+    if kernel == "mse_loss_torch":
+        # The timed call returns the loss of the forward + backward pass.
+        return np.mean(errors**2)
     if kernel == "stream_sum":
         return np.sum(y_true) + np.sum(y_pred)
     raise ValueError(f"kernel must be one of {KERNELS} or 'stream_sum', not {kernel!r}")
@@ -272,11 +305,22 @@ def exact_references(inputs):
     With math.fsum, the differences are formed in float64 (exactly, for float32
     inputs) and each square rounds once. Each block of a million squares is then
     summed exactly and rounded, so the error is a few units in the last place.
+
+    The absolute errors and Huber losses are summed the same way. A Huber loss rounds
+    at most twice per element (a square, or a subtraction and a product by delta), so
+    its error stays within about twice these bounds.
     """
     wide = np.longdouble if EXTENDED_PRECISION else np.float64
     n = inputs.size
     gradient = np.empty(n)
-    totals = {"squares": [], "weighted": [], "weights": [], "stream": []}
+    totals = {
+        "squares": [],
+        "absolute": [],
+        "huber": [],
+        "weighted": [],
+        "weights": [],
+        "stream": [],
+    }
     row_totals = []
 
     for start in range(0, n, _REFERENCE_BLOCK):
@@ -288,6 +332,8 @@ def exact_references(inputs):
         squares = errors * errors
 
         totals["squares"].append(_block_total(squares))
+        totals["absolute"].append(_block_total(np.abs(errors)))
+        totals["huber"].append(_block_total(huber_losses(errors)))
         totals["weighted"].append(_block_total(weights * squares))
         totals["weights"].append(_block_total(weights))
         totals["stream"].append(_block_total(y_true) + _block_total(y_pred))
@@ -305,5 +351,8 @@ def exact_references(inputs):
         "mse_weighted": float(weighted),
         "mse_grad": gradient,
         "mse_value_and_grad": (mse, gradient),
+        "mae": float(_grand_total(totals["absolute"]) / n),
+        "huber": float(_grand_total(totals["huber"]) / n),
+        "mse_loss_torch": mse,
         "stream_sum": float(_grand_total(totals["stream"])),
     }

@@ -1,9 +1,10 @@
-"""Numba peers of the MSE kernels: parallel loops as a Numba user would write them.
+"""Numba peers of the MSE and MAE kernels: parallel loops as a Numba user writes them.
 
 Each loop accumulates in float64, also for float32 inputs, because ``total = 0.0`` is a
-float64 and Numba widens each float32 square before adding it. ``cache=True`` keeps the
-compiled code in ``__pycache__``, so later runs skip the compilation. The timed calls
-never include it, because every benchmark calls the loop once before timing.
+float64 and Numba widens each float32 square or absolute error before adding it.
+``cache=True`` keeps the compiled code in ``__pycache__``, so later runs skip the
+compilation. The timed calls never include it, because every benchmark calls the loop
+once before timing.
 """
 
 import numba
@@ -43,3 +44,11 @@ def weighted_mse(y_true, y_pred, weights):
         total += weights[i] * error * error
         weight_total += weights[i]
     return total / weight_total
+
+
+@_jit
+def sum_of_absolute_errors(y_true, y_pred):
+    total = 0.0
+    for i in numba.prange(y_true.size):
+        total += abs(y_pred[i] - y_true[i])
+    return total

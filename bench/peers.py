@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 import fastmse
-from mse_cases import PEER_PACKAGES, ROW_LENGTH, Inputs
+from mse_cases import HUBER_DELTA, PEER_PACKAGES, ROW_LENGTH, Inputs
 
 # Relative tolerances for the check of each result against a float64 reference.
 # fastmse accumulates in float64 with an error below 1e-14 (see its mse docstring).
@@ -28,6 +28,8 @@ class Candidate:
 
     kernel: str
     library: str
+    # The import name of the package the candidate needs: the peer's library, or
+    # torch for fastmse's mse_loss_torch.
     package: str
     prepare: Callable[[Inputs], Callable[[], object]]
     # Looser for the peers in FLOAT32_RTOL.
@@ -43,7 +45,9 @@ class Candidate:
 
 def fastmse_rtol(kernel, dtype):
     """Return the relative tolerance that fastmse's result must meet."""
-    if kernel in ("mse_grad", "mse_value_and_grad") and np.dtype(dtype) == np.float32:
+    # For float32 inputs, mse_loss_torch returns its loss rounded to a float32 tensor.
+    rounded_to_float32 = ("mse_grad", "mse_value_and_grad", "mse_loss_torch")
+    if kernel in rounded_to_float32 and np.dtype(dtype) == np.float32:
         return FLOAT32_OUTPUT_RTOL
     return FASTMSE_RTOL
 
@@ -59,6 +63,8 @@ def _prepare_fastmse(kernel):
             "mse_weighted": lambda: fastmse.mse(t, p, sample_weight=w),
             "mse_grad": lambda: fastmse.mse_grad(t, p),
             "mse_value_and_grad": lambda: fastmse.mse_value_and_grad(t, p),
+            "mae": lambda: fastmse.mae(t, p),
+            "huber": lambda: fastmse.huber(t, p, delta=HUBER_DELTA),
             "stream_sum": lambda: fastmse._core.stream_sum(t, p),
         }
         return calls[kernel]
@@ -66,16 +72,50 @@ def _prepare_fastmse(kernel):
     return prepare
 
 
+def _prepare_fastmse_torch(inputs):
+    import torch
+
+    import fastmse.torch
+
+    t = torch.from_numpy(inputs.y_true)
+    # A leaf tensor that shares y_pred's memory. backward() writes to its .grad.
+    # fastmse.torch.mse_loss falls back to PyTorch only for tensors that fastmse does
+    # not compute, and these CPU float tensors of one dtype are not among them.
+    p = torch.from_numpy(inputs.y_pred).requires_grad_()
+
+    def forward_backward():
+        p.grad = None
+        loss = fastmse.torch.mse_loss(p, t)
+        loss.backward()
+        return loss
+
+    return forward_backward
+
+
 def _prepare_numpy(kernel):
     def prepare(inputs):
         t, p, w, n = inputs.y_true, inputs.y_pred, inputs.weights, inputs.size
         rows_t, rows_p = inputs.rows(t), inputs.rows(p)
+
+        def huber():
+            d = p - t
+            magnitudes = np.abs(d)
+            return np.mean(
+                np.where(
+                    magnitudes <= HUBER_DELTA,
+                    0.5 * d**2,
+                    HUBER_DELTA * (magnitudes - 0.5 * HUBER_DELTA),
+                )
+            )
+
         calls = {
             "mse": lambda: np.mean((t - p) ** 2),
             "sse": lambda: np.sum((t - p) ** 2),
             "mse_axis": lambda: np.mean((rows_t - rows_p) ** 2, axis=-1),
             "mse_weighted": lambda: np.average((t - p) ** 2, weights=w),
             "mse_grad": lambda: 2 * (p - t) / n,
+            "mae": lambda: np.mean(np.abs(t - p)),
+            "huber": huber,
         }
         return calls[kernel]
 
@@ -125,7 +165,7 @@ def _prepare_numpy_einsum(inputs):
 
 def _prepare_sklearn(kernel):
     def prepare(inputs):
-        from sklearn.metrics import mean_squared_error
+        from sklearn.metrics import mean_absolute_error, mean_squared_error
 
         t, p, w = inputs.y_true, inputs.y_pred, inputs.weights
         # scikit-learn averages each output column over the samples, so the rows of
@@ -137,6 +177,7 @@ def _prepare_sklearn(kernel):
                 rows_t, rows_p, multioutput="raw_values"
             ),
             "mse_weighted": lambda: mean_squared_error(t, p, sample_weight=w),
+            "mae": lambda: mean_absolute_error(t, p),
         }
         return calls[kernel]
 
@@ -159,6 +200,8 @@ def _prepare_torch(kernel):
                 rows_p, rows_t, reduction="none"
             ).mean(dim=-1),
             "mse_weighted": lambda: (w * (p - t) ** 2).sum() / w.sum(),
+            "mae": lambda: functional.l1_loss(p, t),
+            "huber": lambda: functional.huber_loss(p, t, delta=HUBER_DELTA),
         }
         return calls[kernel]
 
@@ -183,7 +226,14 @@ def _prepare_torch_autograd(kernel):
         def grad():
             return value_and_grad()[1]
 
-        calls = {"mse_grad": grad, "mse_value_and_grad": value_and_grad}
+        def loss():
+            return value_and_grad()[0]
+
+        calls = {
+            "mse_grad": grad,
+            "mse_value_and_grad": value_and_grad,
+            "mse_loss_torch": loss,
+        }
         return calls[kernel]
 
     return prepare
@@ -224,6 +274,7 @@ def _prepare_numba(kernel):
             "sse": lambda: numba_loops.sum_of_squares(t, p),
             "mse_axis": lambda: numba_loops.row_means(rows_t, rows_p),
             "mse_weighted": lambda: numba_loops.weighted_mse(t, p, w),
+            "mae": lambda: numba_loops.sum_of_absolute_errors(t, p) / n,
         }
         call = calls[kernel]
         call()  # Compiles for this dtype and layout, outside the timed calls.
@@ -278,6 +329,9 @@ PEERS = {
     "mse_weighted": ("numpy", "numpy-dot", "sklearn", "torch", "numexpr", "numba"),
     "mse_grad": ("numpy", "torch-autograd"),
     "mse_value_and_grad": ("numpy-dot", "torch-autograd"),
+    "mae": ("numpy", "sklearn", "torch", "numba"),
+    "huber": ("numpy", "torch"),
+    "mse_loss_torch": ("torch-autograd",),
 }
 
 # Peers whose float32 results are known to be less accurate than PEER_RTOL. Their
@@ -307,6 +361,8 @@ def peer_candidate(kernel, library):
 
 def fastmse_candidate(kernel):
     """Return the Candidate for fastmse's version of `kernel`, or of stream_sum."""
+    if kernel == "mse_loss_torch":
+        return Candidate(kernel, "fastmse", "torch", _prepare_fastmse_torch)
     return Candidate(kernel, "fastmse", "fastmse", _prepare_fastmse(kernel))
 
 

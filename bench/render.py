@@ -14,6 +14,9 @@ KERNEL_TITLES = {
     "mse_weighted": "mse with sample_weight",
     "mse_grad": "mse_grad",
     "mse_value_and_grad": "mse_value_and_grad",
+    "mae": "mae",
+    "huber": f"huber, delta={mse_cases.HUBER_DELTA}",
+    "mse_loss_torch": "fastmse.torch.mse_loss, forward and backward",
 }
 
 
