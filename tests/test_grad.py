@@ -7,16 +7,9 @@ import pytest
 
 import fastmse as fm
 from fastmse import reference
+from helpers import assert_close
 
 LENGTHS = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 67, 255, 257, 8193, 300_001]
-
-
-def assert_close(got, expected, dtype):
-    # One rounding of a double to the output dtype, plus a few in double before it.
-    rtol = 2 * np.finfo(dtype).eps if dtype == np.float32 else 8 * np.finfo(np.float64).eps
-    assert got.dtype == expected.dtype
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -8,15 +8,10 @@ import pytest
 
 import fastmse as fm
 from fastmse import reference
+from helpers import assert_close
 
 LENGTHS = [1, 3, 7, 8, 9, 17, 33, 67, 257, 8193, 300_001]
 DELTAS = [0.1, 1.0, 3.0]
-
-
-def assert_close(got, expected, dtype):
-    rtol = 2 * np.finfo(dtype).eps if dtype == np.float32 else 8 * np.finfo(np.float64).eps
-    assert got.dtype == expected.dtype
-    np.testing.assert_allclose(got, expected, rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
