@@ -261,8 +261,11 @@ def _weight_scale(weight_sums):
     subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power of two
     changes no ratio, so the MSE and its gradient stay the same.
     """
-    largest = float(np.max(weight_sums))
-    smallest = float(np.min(weight_sums))
+    if weight_sums.size == 1:  # the common case, without two NumPy reductions
+        largest = smallest = weight_sums.item()
+    else:
+        largest = float(weight_sums.max())
+        smallest = float(weight_sums.min())
     if math.isinf(largest):
         return 2.0**-1000
     if smallest < 2.0**-1000 and largest < 2.0**23:

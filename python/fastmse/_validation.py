@@ -187,9 +187,9 @@ def raise_for_invalid_weights(weights):
 
 def raise_for_zero_weight_sum(weight_sums, out_shape):
     """Raise ValueError when the weights of the whole input, or of one slice, sum to 0."""
-    zero = np.flatnonzero(weight_sums == 0)
-    if not zero.size:
+    if weight_sums.item() != 0 if weight_sums.size == 1 else weight_sums.all():
         return
+    zero = np.flatnonzero(weight_sums == 0)
     if not out_shape:
         raise ValueError(
             "sample_weight sums to zero; at least one weight must be positive"
