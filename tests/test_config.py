@@ -1,6 +1,5 @@
 """Threads, SIMD target selection, show_config and the command line."""
 
-import json
 import multiprocessing
 import os
 import subprocess

@@ -5,7 +5,7 @@ import os as _os
 # Read before the compiled module starts OpenMP, which may pin this process to one CPU.
 _USABLE_CORES = len(_os.sched_getaffinity(0)) if hasattr(_os, "sched_getaffinity") else None
 
-from . import _core, metrics, reference  # noqa: E402
+from . import _core, metrics, reference  # noqa: E402, F401 (public submodules)
 from ._config import (  # noqa: E402
     _apply_environment,
     empty_cache,

@@ -108,3 +108,20 @@ def _mark_lists_replacement(mark):
         if any(is_replacement(item) for item in items):
             return True
     return False
+
+
+def missing_from_selection(module, selected, not_applicable):
+    """Return the tests of `module` that use a replaced function but are in neither list."""
+    return find_tests_of_replacements(module) - set(selected) - set(not_applicable)
+
+
+def assert_module_uses_replacements(module):
+    """Assert that `module` and scikit-learn's own modules now name fastmse's functions."""
+    # Imported here, not at the top, so that without scikit-learn the test module is
+    # skipped by load_sklearn_tests instead of failing to import.
+    import sklearn.metrics
+
+    for name, function in REPLACEMENTS.items():
+        assert getattr(module, name) is function
+        assert getattr(sklearn.metrics, name) is function
+        assert getattr(sklearn.metrics._regression, name) is function

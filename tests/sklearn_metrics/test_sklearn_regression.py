@@ -6,9 +6,9 @@ by fastmse's while each test runs.
 """
 
 from replace_sklearn import (
-    REPLACEMENTS,
-    find_tests_of_replacements,
+    assert_module_uses_replacements,
     load_sklearn_tests,
+    missing_from_selection,
 )
 
 sklearn_tests = load_sklearn_tests("sklearn.metrics.tests.test_regression")
@@ -41,18 +41,9 @@ NOT_APPLICABLE = {
 
 
 def test_selection_covers_sklearn_tests():
-    found = find_tests_of_replacements(sklearn_tests)
-
-    missing = found - set(SELECTED) - set(NOT_APPLICABLE)
+    missing = missing_from_selection(sklearn_tests, SELECTED, NOT_APPLICABLE)
     assert not missing, f"scikit-learn tests of MSE or RMSE not selected: {missing}"
 
 
 def test_sklearn_tests_call_fastmse():
-    # Imported here, not at the top, so that without scikit-learn the module is
-    # skipped by load_sklearn_tests instead of failing to import.
-    import sklearn.metrics
-
-    for name, function in REPLACEMENTS.items():
-        assert getattr(sklearn_tests, name) is function
-        assert getattr(sklearn.metrics, name) is function
-        assert getattr(sklearn.metrics._regression, name) is function
+    assert_module_uses_replacements(sklearn_tests)
