@@ -183,7 +183,7 @@ class Operands {
     // Calls kernel(y_true, y_pred, weights, nullptr, n) on elements [begin, begin + n) of
     // the `count` slices that follow `first` along the last kept axis, and stores their
     // sums in sums[0 .. count). One pass over the rows gathers every slice of the block,
-    // so each cache line is read once. Each slice sees the same values in the same order
+    // so each cache line is read once. Each slice gets the same values in the same order
     // as run() would give it, so the sums are the same bits. No `out` operand.
     template <class Kernel>
     void run_block(int64_t first, int64_t count, int64_t begin, int64_t n, Kernel kernel,

@@ -130,7 +130,7 @@ struct Vec {
     static V set(double x) { return vdupq_n_f64(x); }
     static V load(const double* p) { return vld1q_f64(p); }
     static V load(const float* p) { return vcvt_f64_f32(vld1_f32(p)); }
-    // With two lanes, a partial vector holds exactly one element.
+    // With two lanes, a partial vector contains exactly one element.
     static V load_first(const double* p, int) { return vsetq_lane_f64(p[0], zero(), 0); }
     static V load_first(const float* p, int) {
         return vsetq_lane_f64(static_cast<double>(p[0]), zero(), 0);
