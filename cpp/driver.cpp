@@ -90,7 +90,7 @@ T* block_scratch(int operand) {
 }
 
 // Calls visit(index, run, done) for the runs along the last axis that cover `count` elements
-// from flat position `begin` of `shape` in C order; `index` is the run's first multi-index
+// from flat position `begin` of `shape` in C order. `index` is the run's first multi-index
 // and `done` the number of elements before it.
 template <class Visit>
 void for_each_run(const std::vector<int64_t>& shape, int64_t begin, int64_t count, Visit visit) {

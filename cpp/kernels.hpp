@@ -58,8 +58,8 @@ class PairwiseSum {
 enum class Loss { squared, absolute, huber };
 
 // The elementwise result that a map kernel writes to `out`: the loss of each element, or
-// scale * w * the loss's slope, where the slope of the squared loss is d (its factor 2
-// belongs in scale), of the absolute loss sign(d), and of Huber's d clipped to +-delta.
+// scale * w * the loss's slope. The slope of the squared loss is d, whose factor 2 belongs
+// in scale. The slope of the absolute loss is sign(d), and Huber's is d clipped to +-delta.
 enum class MapOp { loss, gradient };
 
 // One target's kernels for storage type T. Each works on one contiguous chunk of at most

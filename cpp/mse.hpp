@@ -10,8 +10,9 @@
 //   adds 16 terms in sequence (NumPy's pairwise sum adds 16 per accumulator too). The
 //   accumulators of a leaf add up in a tree, the leaves of a chunk combine pairwise lane by
 //   lane, the lanes add up once per chunk, and chunks combine pairwise. The relative error
-//   of a sum of n losses is thus at most about (16 + log2(n / 16) + 2) * 2**-53 plus the
-//   rounding of each loss: below 1e-14 for n up to 2**60, since all terms are non-negative.
+//   of a sum of n losses is thus at most about (16 + log2(n / 16) + 2) * 2**-53, plus the
+//   rounding of each loss. Since all terms are non-negative, that is below 1e-14 for n up
+//   to 2**60.
 // - The order of every addition depends on n alone: not on alignment, strides or threads.
 // - A partial vector at the end of a leaf is loaded with the missing lanes set to zero, which
 //   adds exact zeros. Weights get the same treatment, so padding never counts as weight.

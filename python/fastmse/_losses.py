@@ -59,8 +59,8 @@ def mse(y_true, y_pred, *, axis=None, sample_weight=None):
     Notes
     -----
     float32 and float64 inputs are read without copies when they are contiguous. Mixed
-    float32 and float64 compute in float64; integer and bool inputs compute in float64
-    (exactly, for integers up to 2**53 in magnitude); float16 computes in float32.
+    float32 and float64 compute in float64. Integer and bool inputs compute in float64,
+    exactly for integers up to 2**53 in magnitude, and float16 computes in float32.
 
     Every square is accumulated in float64 in a fixed pairwise tree whose shape depends
     only on the number of elements: the result is the same for every thread count and

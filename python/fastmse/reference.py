@@ -98,7 +98,7 @@ def huber(y_true, y_pred, *, delta=1.0, axis=None, sample_weight=None):
 
 
 def _gradient(slopes, y_true, y_pred, sample_weight):
-    """The gradient with respect to y_pred of the mean of losses with these slopes."""
+    """Return the gradient with respect to y_pred of the mean of losses with these slopes."""
     if sample_weight is None:
         gradient = slopes / slopes.size
     else:
