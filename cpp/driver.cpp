@@ -35,21 +35,6 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // the caches anyway, and skipping the cache saves reading each line before writing it.
 constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
 
-// The only OpenMP construct in fastmse. With one thread it never enters OpenMP, which keeps
-// small calls cheap and a forked child away from the pool it did not inherit.
-template <class Body>
-void parallel_for(int64_t n, int threads, Body body) {
-#ifdef FASTMSE_HAVE_OPENMP
-    if (threads > 1 && n > 1) {
-        threads = static_cast<int>(std::min<int64_t>(threads, n));
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t i = 0; i < n; ++i) body(i);
-        return;
-    }
-#endif
-    for (int64_t i = 0; i < n; ++i) body(i);
-}
-
 // Returns the pairwise sum of chunk(0), ..., chunk(n - 1), computed on up to `threads` threads.
 template <class Chunk>
 Sums sum_chunks(int64_t n, int threads, Chunk chunk) {

@@ -62,6 +62,29 @@ enum class Loss { squared, absolute, huber };
 // in scale. The slope of the absolute loss is sign(d), and Huber's is d clipped to +-delta.
 enum class MapOp { loss, gradient };
 
+// Rows of a linear model's problem for linear_block: X is C-contiguous with d columns, y (if
+// not null) is C-contiguous with k columns, and the block is the rows index[first + i] (or
+// first + i when index is null) for i < count. coef holds the k outputs' coefficients one
+// after the other (k x d, output-major) and intercept their k intercepts.
+//
+// linear_block writes k * d + k + 1 sums: sum of w * r_j * x for each output j (k x d), sum
+// of w * r_j for each output (k), and sum of w * r**2 over all outputs (1), where r_j is
+// the residual x . coef_j + intercept_j - y_j. A null y counts as zeros, a null weights as
+// ones.
+template <class T>
+struct LinearRows {
+    const T* x;
+    int64_t d;
+    const T* y;
+    int64_t k;
+    const T* weights;
+    const int64_t* index;
+    int64_t first;
+    int64_t count;
+    const double* coef;
+    const double* intercept;
+};
+
 // One target's kernels for storage type T. Each works on one contiguous chunk of at most
 // kChunk elements; the driver cuts arrays into chunks, threads them and combines the sums.
 // `weights` may be null for unweighted sums. Kernels never allocate, validate or throw.
@@ -79,6 +102,8 @@ struct KernelSet {
                 const T* weights, double scale, T* out, int64_t n, bool stream) noexcept;
     // Sum of a + b: the plain read stream that measures memory bandwidth.
     double (*stream_sum)(const T* a, const T* b, int64_t n) noexcept;
+    // The sums of a linear model's loss and gradient over a block of rows (LinearRows).
+    void (*linear_block)(const LinearRows<T>& rows, double* sums) noexcept;
 };
 
 struct KernelTable {

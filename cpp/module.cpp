@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings.hpp"
 #include "buffers.hpp"
 #include "dispatch.hpp"
 #include "driver.hpp"
@@ -21,33 +22,6 @@ namespace py = pybind11;
 
 namespace fastmse {
 namespace {
-
-// Calls below this many elements keep the GIL: releasing and taking it back costs about as
-// much as the kernel itself on arrays this small.
-constexpr int64_t kReleaseGilElements = 1 << 13;
-
-constexpr int kAlignedFlag = 0x0100;  // NPY_ARRAY_ALIGNED
-
-bool is_native(const py::dtype& dtype) {
-    const char order = dtype.byteorder();
-    return order == '=' || order == '|' || order == (__BYTE_ORDER__ == 1234 ? '<' : '>');
-}
-
-// The dtype of a float32 or float64 array in native byte order; false for anything else.
-bool native_float_dtype(const py::array& array, DType* dtype) {
-    const py::dtype descr = array.dtype();
-    if (!is_native(descr)) return false;
-    const int num = descr.num();
-    if (num == py::dtype::of<double>().num()) {
-        *dtype = DType::f64;
-        return true;
-    }
-    if (num == py::dtype::of<float>().num()) {
-        *dtype = DType::f32;
-        return true;
-    }
-    return false;
-}
 
 bool is_exact_ndarray(py::handle object) {
     return Py_TYPE(object.ptr()) ==
@@ -91,27 +65,6 @@ Problem make_problem(const py::array& y_true, const py::array& y_pred, const py:
     }
     problem.outer_dims = outer_dims;
     return problem;
-}
-
-// Runs `work` without the GIL when it is large enough to be worth it.
-//
-// Not py::gil_scoped_release: at interpreter exit, a daemon thread that takes the GIL back is
-// ended by pthread_exit, whose forced unwinding aborts the process when it starts inside a
-// destructor, which is noexcept. Here it starts in a plain function and unwinds normally.
-template <class Work>
-auto without_gil_if_large(int64_t elements, Work work) {
-    if (elements < kReleaseGilElements) return work();
-    decltype(work()) result{};
-    std::exception_ptr error;
-    PyThreadState* state = PyEval_SaveThread();
-    try {
-        result = work();
-    } catch (...) {
-        error = std::current_exception();
-    }
-    PyEval_RestoreThread(state);
-    if (error) std::rethrow_exception(error);
-    return result;
 }
 
 // The loss named by the Python layer, with Huber's threshold.
@@ -372,4 +325,6 @@ PYBIND11_MODULE(_core, m) {
     m.def("config", &config);
     m.def("select_best_target", &select_best_target, py::arg("cap"));
     m.def("use_target", &use_target, py::arg("name"));
+
+    bind_linear(m);
 }

@@ -31,6 +31,20 @@
 namespace fastmse {
 namespace FASTMSE_TARGET {
 
+#if FASTMSE_TARGET_ID == FASTMSE_AVX2 || FASTMSE_TARGET_ID == FASTMSE_AVX512
+// Writes the lane sums of four 4-lane vectors, each as (lane 0 + lane 2) + (lane 1 + lane 3),
+// the tree of Vec::sum: halves are paired across vectors, so one horizontal add finishes all
+// four.
+inline void store_sums4(__m256d a, __m256d b, __m256d c, __m256d d, double* out) {
+    const __m256d ab = _mm256_add_pd(_mm256_permute2f128_pd(a, b, 0x20),
+                                     _mm256_permute2f128_pd(a, b, 0x31));
+    const __m256d cd = _mm256_add_pd(_mm256_permute2f128_pd(c, d, 0x20),
+                                     _mm256_permute2f128_pd(c, d, 0x31));
+    // hadd gives (a, c, b, d); the permute puts them in order.
+    _mm256_storeu_pd(out, _mm256_permute4x64_pd(_mm256_hadd_pd(ab, cd), 0xd8));
+}
+#endif
+
 #if FASTMSE_TARGET_ID == FASTMSE_AVX512
 
 struct Vec {
@@ -72,6 +86,13 @@ struct Vec {
         __m256d quad = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(quad), _mm256_extractf128_pd(quad, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
+    }
+    // sum(a), sum(b), sum(c), sum(d) with the same tree as sum, in fewer instructions.
+    static void sum4(V a, V b, V c, V d, double* out) {
+        auto quad = [](V v) {
+            return _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+        };
+        store_sums4(quad(a), quad(b), quad(c), quad(d), out);
     }
 };
 
@@ -116,6 +137,7 @@ struct Vec {
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
     }
+    static void sum4(V a, V b, V c, V d, double* out) { store_sums4(a, b, c, d, out); }
 };
 
 #elif FASTMSE_TARGET_ID == FASTMSE_NEON
@@ -153,6 +175,9 @@ struct Vec {
     static V min(V bound, V x) { return vminq_f64(bound, x); }
     static V max(V bound, V x) { return vmaxq_f64(bound, x); }
     static double sum(V v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
+    static void sum4(V a, V b, V c, V d, double* out) {
+        out[0] = sum(a), out[1] = sum(b), out[2] = sum(c), out[3] = sum(d);
+    }
 };
 
 #else
@@ -186,6 +211,9 @@ struct Vec {
     static V min(V bound, V x) { return bound < x ? bound : x; }
     static V max(V bound, V x) { return bound > x ? bound : x; }
     static double sum(V v) { return v; }
+    static void sum4(V a, V b, V c, V d, double* out) {
+        out[0] = a, out[1] = b, out[2] = c, out[3] = d;
+    }
 };
 
 #endif

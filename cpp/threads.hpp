@@ -1,6 +1,7 @@
 // How many threads a kernel call may use.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace fastmse {
@@ -18,5 +19,21 @@ int get_num_threads();
 int threads_for(int64_t elements);
 bool openmp_enabled();
 bool in_forked_child();
+
+// Calls body(i) for i < n on up to `threads` threads: the only OpenMP construct in fastmse.
+// With one thread it never enters OpenMP, which keeps small calls cheap and a forked child
+// away from the pool it did not inherit.
+template <class Body>
+void parallel_for(int64_t n, int threads, Body body) {
+#ifdef FASTMSE_HAVE_OPENMP
+    if (threads > 1 && n > 1) {
+        threads = static_cast<int>(std::min<int64_t>(threads, n));
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t i = 0; i < n; ++i) body(i);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; ++i) body(i);
+}
 
 }  // namespace fastmse

@@ -9,6 +9,8 @@ import numpy as np
 
 __all__ = [
     "huber",
+    "linear_step",
+    "linear_value_and_grad",
     "huber_grad",
     "huber_value_and_grad",
     "mae",
@@ -70,7 +72,9 @@ def mse(y_true, y_pred, *, axis=None, sample_weight=None):
 
 def rmse(y_true, y_pred, *, axis=None, sample_weight=None):
     """Root mean squared error: sqrt(mse)."""
-    return _scalar(np.sqrt(mse(y_true, y_pred, axis=axis, sample_weight=sample_weight)), axis)
+    return _scalar(
+        np.sqrt(mse(y_true, y_pred, axis=axis, sample_weight=sample_weight)), axis
+    )
 
 
 def squared_error(y_true, y_pred):
@@ -108,9 +112,13 @@ def _gradient(slopes, y_true, y_pred, sample_weight):
     shape = np.shape(y_pred)
     lead = gradient.ndim - len(shape)
     gradient = gradient.sum(axis=tuple(range(lead)))
-    stretched = tuple(d for d, n in enumerate(shape) if n == 1 and gradient.shape[d] != 1)
+    stretched = tuple(
+        d for d, n in enumerate(shape) if n == 1 and gradient.shape[d] != 1
+    )
     gradient = gradient.sum(axis=stretched, keepdims=True).reshape(shape)
-    dtype = _result_dtype(y_true, y_pred, *([] if sample_weight is None else [sample_weight]))
+    dtype = _result_dtype(
+        y_true, y_pred, *([] if sample_weight is None else [sample_weight])
+    )
     return gradient.astype(dtype)
 
 
@@ -156,3 +164,35 @@ def huber_value_and_grad(y_true, y_pred, *, delta=1.0, sample_weight=None):
         huber(y_true, y_pred, delta=delta, sample_weight=sample_weight),
         huber_grad(y_true, y_pred, delta=delta, sample_weight=sample_weight),
     )
+
+
+def linear_value_and_grad(X, y, w, b=0.0, *, sample_weight=None, l2=0.0):
+    """A linear model's MSE and gradients, by the two-pass formulas.
+
+    r = X @ w + b - y; loss = mean(r**2) + l2 * ||w||**2;
+    grad_w = 2 / r.size * X.T @ r + 2 * l2 * w; grad_b = 2 / r.size * sum of r over rows.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    r = X @ w + np.asarray(b, dtype=np.float64) - y
+    k = 1 if y.ndim == 1 else y.shape[1]
+    if sample_weight is None:
+        weights = np.ones(len(X))
+    else:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    weighted = weights.reshape((-1,) + (1,) * (r.ndim - 1)) * r
+    total = k * weights.sum()
+    loss = np.sum(weighted * r) / total + l2 * np.sum(w**2)
+    grad_w = 2 / total * (X.T @ weighted) + 2 * l2 * w
+    grad_b = 2 / total * weighted.sum(axis=0)
+    return float(loss), grad_w, grad_b if y.ndim == 2 else float(grad_b)
+
+
+def linear_step(X, y, w, b, learning_rate, *, sample_weight=None, l2=0.0):
+    """One gradient step: returns (loss before, new w, new b); nothing is modified."""
+    loss, grad_w, grad_b = linear_value_and_grad(
+        X, y, w, b, sample_weight=sample_weight, l2=l2
+    )
+    new_w = np.asarray(w, dtype=np.float64) - learning_rate * grad_w
+    return loss, new_w, b - learning_rate * grad_b
