@@ -82,9 +82,10 @@ class LinearFit {
     LinearFit(const LinearData<T>& data, const FitOptions& options, std::vector<double> coef,
               std::vector<double> intercept);
 
-    // The largest curvature of the data term per unit of l2-free loss for one output,
-    // estimated with `iterations` power iterations on the Hessian (one pass over X each).
-    double curvature(int iterations);
+    // The largest curvature of the data term for one output: the top eigenvalue of its
+    // Hessian, estimated with at most `iterations` power iterations (one pass over X
+    // each). Stops early, returning the estimate so far, when `interrupted` returns true.
+    double curvature(int iterations, const std::function<bool()>& interrupted);
 
     // Runs up to `epochs` epochs and appends each epoch's loss to `losses`; a full-batch
     // epoch is one step. Stops early when the fit converges or diverges (see status).
@@ -97,6 +98,8 @@ class LinearFit {
     void set_learning_rate(double rate) { options_.learning_rate = rate; }
     // The loss that ended the fit as diverged, or the last epoch's loss.
     double last_loss() const { return last_loss_; }
+    // The loss at the starting point, once the first epoch has computed it.
+    double start_loss() const { return start_loss_; }
     // The result: for mini-batches the average of the iterates since the last restart of
     // the average (see mini_batch_epoch), else the current point.
     const std::vector<double>& coef() const { return average_count_ ? average_coef_ : coef_; }

@@ -129,17 +129,22 @@ class PyLinearFit {
     }
 
     double curvature(int iterations) {
-        const int64_t work = x_.size() * iterations;
-        return without_gil_if_large(work, [&] {
-            return f32_ ? f32_->curvature(iterations) : f64_->curvature(iterations);
+        bool raised = false;
+        const std::function<bool()> interrupted = [&] { return raised = python_signal_raised(); };
+        const double estimate = without_gil_if_large(kReleaseGilElements, [&] {
+            return f32_ ? f32_->curvature(iterations, interrupted)
+                        : f64_->curvature(iterations, interrupted);
         });
+        if (raised) throw py::error_already_set();
+        return estimate;
     }
 
     // Runs up to `epochs` epochs and returns their losses; raises KeyboardInterrupt (or
     // whatever a signal handler raised) with the coefficients of the last completed step.
     std::vector<double> run(int64_t epochs) {
         require(epochs >= 0, "epochs must not be negative");
-        std::vector<double> losses;
+        const size_t before = losses_.size();
+        std::vector<double>& losses = losses_;
         bool raised = false;
         const std::function<bool()> interrupted = [&] { return raised = python_signal_raised(); };
         without_gil_if_large(kReleaseGilElements, [&] {
@@ -151,8 +156,12 @@ class PyLinearFit {
             return 0;
         });
         if (raised) throw py::error_already_set();
-        return losses;
+        return std::vector<double>(losses_.begin() + static_cast<std::ptrdiff_t>(before),
+                                   losses_.end());
     }
+
+    // The losses of every epoch that run completed, also those of an interrupted call.
+    const std::vector<double>& losses() const { return losses_; }
 
     std::string status() const {
         switch (f32_ ? f32_->status() : f64_->status()) {
@@ -175,6 +184,7 @@ class PyLinearFit {
     }
 
     double last_loss() const { return f32_ ? f32_->last_loss() : f64_->last_loss(); }
+    double start_loss() const { return f32_ ? f32_->start_loss() : f64_->start_loss(); }
 
     Coefficients coef() const {
         const std::vector<double>& c = f32_ ? f32_->coef() : f64_->coef();
@@ -194,6 +204,7 @@ class PyLinearFit {
   private:
     py::array x_;
     py::object y_, weights_;
+    std::vector<double> losses_;
     std::unique_ptr<LinearFit<float>> f32_;
     std::unique_ptr<LinearFit<double>> f64_;
 };
@@ -241,6 +252,8 @@ void bind_linear(py::module_& m) {
         .def_property("learning_rate", &PyLinearFit::learning_rate,
                       &PyLinearFit::set_learning_rate)
         .def_property_readonly("last_loss", &PyLinearFit::last_loss)
+        .def_property_readonly("losses", &PyLinearFit::losses)
+        .def_property_readonly("start_loss", &PyLinearFit::start_loss)
         .def_property_readonly("coef", &PyLinearFit::coef)
         .def_property_readonly("intercept", &PyLinearFit::intercept);
 }

@@ -38,3 +38,49 @@ def get_num_threads() -> int: ...
 def config() -> dict[str, Any]: ...
 def select_best_target(cap: str) -> bool: ...
 def use_target(name: str) -> None: ...
+def linear_value_and_grad(
+    X: npt.NDArray[np.floating[Any]],
+    y: npt.NDArray[np.floating[Any]] | None,
+    weights: npt.NDArray[np.floating[Any]] | None,
+    weight_sum: float,
+    coef: npt.NDArray[np.float64],
+    intercept: npt.NDArray[np.float64],
+    l2: float,
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+class LinearFit:
+    def __init__(
+        self,
+        X: npt.NDArray[np.floating[Any]],
+        y: npt.NDArray[np.floating[Any]] | None,
+        weights: npt.NDArray[np.floating[Any]] | None,
+        weight_sum: float,
+        coef: npt.NDArray[np.float64],
+        intercept: npt.NDArray[np.float64],
+        learning_rate: float,
+        auto_rate: bool,
+        l2: float,
+        fit_intercept: bool,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        tol: float,
+        n_iter_no_change: int,
+        momentum: bool,
+        stop_early: bool,
+    ) -> None: ...
+    def curvature(self, iterations: int) -> float: ...
+    def run(self, epochs: int) -> list[float]: ...
+    @property
+    def status(self) -> str: ...
+    learning_rate: float
+    @property
+    def last_loss(self) -> float: ...
+    @property
+    def start_loss(self) -> float: ...
+    @property
+    def losses(self) -> list[float]: ...
+    @property
+    def coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def intercept(self) -> npt.NDArray[np.float64]: ...

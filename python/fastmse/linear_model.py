@@ -20,8 +20,8 @@ from ._linear import _weights
 
 __all__ = ["LinearRegressionGD"]
 
-# Power iterations for the curvature; they stop early once the estimate settles to 1e-6.
-_POWER_ITERATIONS = 100
+# Power iterations for the curvature at most; they stop once the estimate settles.
+_POWER_ITERATIONS = 50
 # A progress bar is redrawn about this often (seconds), so small fits run in few calls.
 _PROGRESS_INTERVAL = 0.1
 
@@ -50,7 +50,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         The most epochs to run. A full-batch epoch is one step.
     batch_size : int or None, default=None
         Rows per step. None takes full batches.
-    tol : float or None, default=1e-8
+    tol : float or None, default=1e-9
         Full batches stop when the norm of the gradient falls to `tol` times its first
         value. Mini-batches stop when an epoch's mean loss has not dropped below
         ``best_loss * (1 - tol)`` for `n_iter_no_change` epochs in a row. None runs all
@@ -113,7 +113,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         learning_rate="auto",
         max_iter=1000,
         batch_size=None,
-        tol=1e-8,
+        tol=1e-9,
         l2=0.0,
         fit_intercept=True,
         shuffle=True,
@@ -355,25 +355,24 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
 
     def _run(self, fit, epochs):
         """Run up to `epochs` epochs and keep the result, also on KeyboardInterrupt."""
+        earlier = self.loss_curve_
         try:
             if self.verbose:
                 self._run_with_progress(fit, epochs)
             else:
-                self.loss_curve_.extend(fit.run(epochs))
+                fit.run(epochs)
         finally:
+            self.loss_curve_ = earlier + fit.losses
             self._keep(fit)
 
         if fit.status == "diverged":
             raise ValueError(
                 f"LinearRegressionGD diverged: with learning_rate={fit.learning_rate:g} "
                 f"the loss reached {fit.last_loss:.6g}, above its starting value "
-                f"{self._start_loss(fit):.6g}; scale the features (for example with "
+                f"{fit.start_loss:.6g}; scale the features (for example with "
                 "sklearn.preprocessing.StandardScaler), lower the learning rate, or use "
                 "learning_rate='auto'"
             )
-
-    def _start_loss(self, fit):
-        return self.loss_curve_[0] if self.loss_curve_ else math.nan
 
     def _run_with_progress(self, fit, epochs):
         bar = _ProgressBar(epochs)
@@ -382,8 +381,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             while done < epochs and fit.status == "running":
                 start = time.perf_counter()
                 part = min(chunk, epochs - done)
-                losses = fit.run(part)
-                self.loss_curve_.extend(losses)
+                fit.run(part)
                 done += part
                 bar.update(part, fit.last_loss)
                 elapsed = time.perf_counter() - start
