@@ -49,23 +49,32 @@ FASTMSE_LINEAR_INLINE int lanes_of(int64_t v, int64_t d) {
     return static_cast<int>(left < kLanes ? left : kLanes);
 }
 
+// Vector v of a row of kVectors vectors, whose last vector holds `last` lanes (1 to
+// kLanes): only the last one is loaded with a mask, without a branch.
+template <int kVectors, class T>
+FASTMSE_LINEAR_INLINE V load_vector(const T* row, int v, int last) {
+    return v + 1 < kVectors ? Vec::load(row + v * kLanes)
+                            : Vec::load_first(row + v * kLanes, last);
+}
+
 // One tile's rows: where each row starts, its weight and its target for output j.
+// The row of X at position i of the block.
+template <class T>
+FASTMSE_LINEAR_INLINE int64_t row_at(const LinearRows<T>& rows, int64_t i) {
+    return rows.index ? rows.index[rows.first + i] : rows.first + i;
+}
+
 template <class T>
 struct Tile {
     const T* x[kTile];
-    const T* ahead[kTile];  // the rows kPrefetchRows later, or null past the block's end
     double weight[kTile];
     int64_t row[kTile];
 
     FASTMSE_LINEAR_INLINE void load(const LinearRows<T>& rows, int64_t i, int size) {
         for (int t = 0; t < size; ++t) {
-            row[t] = rows.index ? rows.index[rows.first + i + t] : rows.first + i + t;
+            row[t] = row_at(rows, i + t);
             x[t] = rows.x + row[t] * rows.d;
             weight[t] = rows.weights ? static_cast<double>(rows.weights[row[t]]) : 1.0;
-            const int64_t later = i + t + kPrefetchRows;
-            ahead[t] = later >= rows.count ? nullptr
-                       : rows.index    ? rows.x + rows.index[rows.first + later] * rows.d
-                                       : rows.x + (rows.first + later) * rows.d;
         }
     }
 
@@ -108,6 +117,7 @@ FASTMSE_LINEAR_INLINE void add_tile_in_registers(const LinearRows<T>& rows, int6
                                                  double* loss) {
     Tile<T> tile;
     tile.load(rows, i, kSize);
+    const int last = static_cast<int>(rows.d - (kVectors - 1) * kLanes);
     V x[kSize][kVectors];
     V dot[kSize];
 #pragma GCC unroll 4
@@ -115,7 +125,7 @@ FASTMSE_LINEAR_INLINE void add_tile_in_registers(const LinearRows<T>& rows, int6
         dot[t] = Vec::zero();
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) {
-            x[t][v] = load_part(tile.x[t], v * kLanes, lanes_of(v, rows.d));
+            x[t][v] = load_vector<kVectors>(tile.x[t], v, last);
             dot[t] = Vec::mul_add(x[t][v], coef[v], dot[t]);
         }
     }
@@ -182,7 +192,9 @@ FASTMSE_LINEAR_INLINE void add_tile(const LinearRows<T>& rows, int64_t i, double
 #pragma GCC unroll 4
         for (int t = 0; t < kSize; ++t) {
             dot[t] = Vec::zero();
-            const T* ahead = j == 0 ? tile.ahead[t] : nullptr;
+            const int64_t later = i + t + kPrefetchRows;
+            const T* ahead =
+                j == 0 && later < rows.count ? rows.x + row_at(rows, later) * d : nullptr;
             for (int64_t v = 0; v < full; v += kLanes) {
                 if (ahead) __builtin_prefetch(ahead + v);
                 dot[t] = Vec::mul_add(Vec::load(tile.x[t] + v), Vec::load(coef + v), dot[t]);

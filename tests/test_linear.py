@@ -256,3 +256,12 @@ def test_nan_propagates(rng):
     X[4, 1] = np.nan
     loss, grad_w, grad_b = fm.linear_value_and_grad(X, np.zeros(10), np.ones(3))
     assert np.isnan(loss) and np.isnan(grad_w).all() and np.isnan(grad_b)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from fastmse import _linear
+
+    failures, tests = doctest.testmod(_linear)
+    assert tests > 0 and failures == 0

@@ -259,3 +259,12 @@ def test_ctrl_c_stops_a_fit_and_leaves_the_estimator_usable(tmp_path):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from fastmse import linear_model
+
+    failures, tests = doctest.testmod(linear_model)
+    assert tests > 0 and failures == 0
