@@ -50,11 +50,10 @@ FASTMSE_LINEAR_INLINE int lanes_of(int64_t v, int64_t d) {
 }
 
 // Vector v of a row of kVectors vectors, whose last vector holds `last` lanes (1 to
-// kLanes): only the last one is loaded with a mask, without a branch.
+// kLanes): only the last one needs a test, whose outcome is the same for every row.
 template <int kVectors, class T>
 FASTMSE_LINEAR_INLINE V load_vector(const T* row, int v, int last) {
-    return v + 1 < kVectors ? Vec::load(row + v * kLanes)
-                            : Vec::load_first(row + v * kLanes, last);
+    return v + 1 < kVectors ? Vec::load(row + v * kLanes) : load_part(row, v * kLanes, last);
 }
 
 // One tile's rows: where each row starts, its weight and its target for output j.

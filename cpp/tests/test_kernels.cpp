@@ -1,7 +1,7 @@
 // Checks, without Python, every kernel of every SIMD target that is built and that this CPU
 // runs against a long double reference: tail lengths around every vector width, misaligned
 // starts, weights, the three losses, in-place outputs, and identical sums from reduce and
-// map.
+// map; and the linear model's block kernel.
 // Exits non-zero on failure.
 #include <cmath>
 #include <cstdint>
@@ -146,9 +146,74 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
            std::string(table.name) + " NaN weight found");
 }
 
+// linear_block against long double sums, for every row length around the vector widths
+// and both of the kernel's paths (one output with short rows; long rows or k outputs),
+// with weights, a row index (mini-batches) and no targets (power iterations).
+template <class T>
+void check_linear(const fastmse::KernelTable& table, const fastmse::KernelSet<T>& set,
+                  const char* dtype) {
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> normal;
+    for (int64_t d : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 65}) {
+        for (int64_t k : {1, 3}) {
+            for (int64_t count : {1, 3, 4, 5, 11}) {
+                const int64_t n = count + 3;
+                std::vector<T> x(n * d), y(n * k), w(n);
+                std::vector<double> coef(k * d), intercept(k), sums(k * d + k + 1);
+                for (T& v : x) v = static_cast<T>(normal(rng));
+                for (T& v : y) v = static_cast<T>(normal(rng));
+                for (T& v : w) v = static_cast<T>(1.0 + normal(rng) * normal(rng));
+                for (double& v : coef) v = normal(rng);
+                for (double& v : intercept) v = normal(rng);
+                std::vector<int64_t> index(n);
+                for (int64_t i = 0; i < n; ++i) index[i] = (i * 5 + 2) % n;
+
+                for (int variant = 0; variant < 3; ++variant) {
+                    const bool indexed = variant == 1, targets = variant != 2;
+                    const fastmse::LinearRows<T> rows{
+                        x.data(), d,      targets ? y.data() : nullptr, k, w.data(),
+                        indexed ? index.data() : nullptr, 1, count, coef.data(),
+                        intercept.data()};
+                    set.linear_block(rows, sums.data());
+
+                    std::vector<long double> expected(k * d + k + 1, 0.0L);
+                    for (int64_t i = 0; i < count; ++i) {
+                        const int64_t row = indexed ? index[1 + i] : 1 + i;
+                        for (int64_t j = 0; j < k; ++j) {
+                            long double r = intercept[j];
+                            for (int64_t c = 0; c < d; ++c) {
+                                r += static_cast<long double>(x[row * d + c]) * coef[j * d + c];
+                            }
+                            if (targets) r -= y[row * k + j];
+                            const long double weighted = w[row] * r;
+                            for (int64_t c = 0; c < d; ++c) {
+                                expected[j * d + c] += weighted * x[row * d + c];
+                            }
+                            expected[k * d + j] += weighted;
+                            expected[k * d + k] += weighted * r;
+                        }
+                    }
+                    long double scale = 0;
+                    for (long double v : expected) scale = std::fmax(scale, std::fabs(v));
+                    bool ok = true;
+                    for (size_t j = 0; j < expected.size(); ++j) {
+                        ok = ok && std::fabs(sums[j] - expected[j]) <= 1e-13L * scale;
+                    }
+                    expect(ok, std::string(table.name) + " " + dtype + " linear_block d=" +
+                                   std::to_string(d) + " k=" + std::to_string(k) +
+                                   " rows=" + std::to_string(count) +
+                                   " variant=" + std::to_string(variant));
+                }
+            }
+        }
+    }
+}
+
 void check(const fastmse::KernelTable& table) {
     check_target(table, table.f32, "float32");
     check_target(table, table.f64, "float64");
+    check_linear(table, table.f32, "float32");
+    check_linear(table, table.f64, "float64");
     std::printf("checked %s\n", table.name);
 }
 
