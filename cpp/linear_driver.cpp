@@ -37,6 +37,11 @@ double squared_norm(const std::vector<double>& v) {
     return sum;
 }
 
+// A loss above kGrowth times its starting value has diverged. The margin covers rounding:
+// an epoch of tiny mini-batch steps sums the same squares as the starting loss, in
+// another order.
+constexpr double kGrowth = 1.0 + 1e-9;
+
 // splitmix64: a small, fast generator with a 64-bit state, enough to shuffle rows.
 uint64_t next_random(uint64_t& state) {
     uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -222,16 +227,20 @@ StepResult LinearFit<T>::full_batch_step() {
     if (start_loss_ < 0.0) {
         start_loss_ = best_loss_ = grad.loss;
         first_gradient_norm_ = grad_norm;
+        // Overflow at the start: no rate can help, and the tolerance test means nothing.
+        if (!std::isfinite(grad.loss) || !std::isfinite(grad_norm)) {
+            status_ = FitStatus::overflow;
+            return StepResult::stopped;
+        }
     }
 
-    if (!std::isfinite(grad.loss) || grad.loss > start_loss_) {
+    if (!std::isfinite(grad.loss) || grad.loss > kGrowth * start_loss_) {
         if (!options_.auto_rate) {
             status_ = FitStatus::diverged;
             return StepResult::stopped;
         }
         restore(best_coef_, best_intercept_);
-        options_.learning_rate /= 2.0;
-        return StepResult::retried;
+        return halve_rate();
     }
     if (grad.loss <= best_loss_) {
         best_loss_ = grad.loss;
@@ -276,8 +285,14 @@ template <class T>
 StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
     const int64_t n = data_.n, d = data_.d, k = data_.k;
     if (start_loss_ < 0.0) {
-        start_loss_ =
-            linear_gradient(data_, coef_.data(), intercept_.data(), options_.l2).loss;
+        const LinearGradient start =
+            linear_gradient(data_, coef_.data(), intercept_.data(), options_.l2);
+        start_loss_ = start.loss;
+        const double start_norm = squared_norm(start.coef) + squared_norm(start.intercept);
+        if (!std::isfinite(start_loss_) || !std::isfinite(start_norm)) {
+            status_ = FitStatus::overflow;
+            return StepResult::stopped;
+        }
     }
     const std::vector<double> start_coef = coef_, start_intercept = intercept_;
     ++epochs_;
@@ -305,15 +320,14 @@ StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
 
     const double loss = loss_sum * norm + penalty();
     last_loss_ = loss;
-    if (!std::isfinite(loss) || loss > start_loss_) {
+    if (!std::isfinite(loss) || loss > kGrowth * start_loss_) {
         if (!options_.auto_rate) {
             status_ = FitStatus::diverged;
             return StepResult::stopped;
         }
         restore(start_coef, start_intercept);
-        options_.learning_rate /= 2.0;
         average_count_ = 0;
-        return StepResult::retried;
+        return halve_rate();
     }
 
     if (options_.stop_early) {
@@ -323,6 +337,17 @@ StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
         if (stalled_epochs_ >= options_.n_iter_no_change) status_ = FitStatus::converged;
     }
     return StepResult::stepped;
+}
+
+// Halves an automatic rate for a retry. A rate halved this often is a sign of data
+// that no rate fits (such as gradients that overflow on the way), so the fit ends.
+template <class T>
+StepResult LinearFit<T>::halve_rate() {
+    constexpr int kMostHalvings = 64;
+    options_.learning_rate /= 2.0;
+    if (++halvings_ <= kMostHalvings) return StepResult::retried;
+    status_ = FitStatus::diverged;
+    return StepResult::stopped;
 }
 
 template <class T>

@@ -68,7 +68,8 @@ struct FitOptions {
     bool stop_early = true;
 };
 
-enum class FitStatus { running, converged, diverged };
+// overflow: the loss or its gradient is not finite at the starting point.
+enum class FitStatus { running, converged, diverged, overflow };
 
 // What one epoch did: took its steps, undid them to retry with a smaller rate, or stopped
 // the fit (diverged, or interrupted mid-epoch).
@@ -116,6 +117,7 @@ class LinearFit {
                    bool add_penalty);
     void restore(const std::vector<double>& coef, const std::vector<double>& intercept);
     void add_to_average();
+    StepResult halve_rate();
 
     LinearData<T> data_;
     FitOptions options_;
@@ -128,6 +130,7 @@ class LinearFit {
     std::vector<double> previous_coef_, previous_intercept_;
     std::vector<double> best_coef_, best_intercept_;
     double best_loss_ = 0.0;
+    int halvings_ = 0;
     double momentum_t_ = 1.0;
     double first_gradient_norm_ = -1.0;
 

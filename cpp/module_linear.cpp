@@ -169,6 +169,8 @@ class PyLinearFit {
                 return "converged";
             case FitStatus::diverged:
                 return "diverged";
+            case FitStatus::overflow:
+                return "overflow";
             default:
                 return "running";
         }

@@ -151,6 +151,13 @@ def test_auto_rate_survives_badly_scaled_features(diabetes):
     assert model.loss_curve_[-1] < model.loss_curve_[0]
 
 
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_overflowing_data_raises_instead_of_returning_zeros(rng, batch_size):
+    X = rng.standard_normal((100, 3)) * 1e150
+    with pytest.raises(ValueError, match="beyond what float64 holds; scale X and y"):
+        LinearRegressionGD(batch_size=batch_size).fit(X, X @ [1.0, 2.0, 3.0])
+
+
 @pytest.mark.parametrize(
     ("X", "y", "message"),
     [

@@ -350,6 +350,12 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
                 batch * (n - 1)
             ) * curvature
             curvature *= 2
+        if not math.isfinite(curvature):
+            raise ValueError(
+                "LinearRegressionGD cannot choose a learning rate: the curvature of the "
+                f"loss is {curvature}, beyond what float64 holds; scale X and y (for "
+                "example with sklearn.preprocessing.StandardScaler)"
+            )
         fit.learning_rate = 1.0 / curvature if curvature > 0 else 1.0
         return fit.learning_rate
 
@@ -365,6 +371,12 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             self.loss_curve_ = earlier + fit.losses
             self._keep(fit)
 
+        if fit.status == "overflow":
+            raise ValueError(
+                f"LinearRegressionGD cannot fit: at the starting point the loss is "
+                f"{fit.start_loss:.6g} and its gradient is beyond what float64 holds; "
+                "scale X and y (for example with sklearn.preprocessing.StandardScaler)"
+            )
         if fit.status == "diverged":
             raise ValueError(
                 f"LinearRegressionGD diverged: with learning_rate={fit.learning_rate:g} "
