@@ -409,8 +409,29 @@ double stream_sum(const T* a, const T* b, int64_t n) {
     return total;
 }
 
+template <class T>
+ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* weights,
+                                  int64_t n) {
+    const KernelSet<T>& set = kernels<T>();
+    const int64_t chunks = ceil_div(n, kChunk);
+    std::vector<ExactSums> partial(chunks);
+    parallel_for(chunks, threads_for(n), [&](int64_t chunk) {
+        const int64_t begin = chunk * kChunk;
+        const T* w = weights != nullptr ? weights + begin : nullptr;
+        partial[chunk] = set.reduce_exact(y_true + begin, y_pred + begin, w,
+                                          std::min(kChunk, n - begin));
+    });
+
+    ExactSums total{0.0, 0.0, 0.0, 0.0};
+    for (const ExactSums& sums : partial) total = total + sums;
+    return total;
+}
+
 template Sums reduce_contiguous(const float*, const float*, const float*, int64_t);
 template Sums reduce_contiguous(const double*, const double*, const double*, int64_t);
+template ExactSums reduce_exact_contiguous(const float*, const float*, const float*, int64_t);
+template ExactSums reduce_exact_contiguous(const double*, const double*, const double*,
+                                           int64_t);
 template double stream_sum(const float*, const float*, int64_t);
 template double stream_sum(const double*, const double*, int64_t);
 

@@ -53,6 +53,31 @@ class PairwiseSum {
     uint64_t count_ = 0;
 };
 
+// Sums of squared errors and of weights, each kept as an unevaluated pair hi + lo (a
+// double-double, about 106 bits): enough that any split of the data into parts, summed
+// this way and added exactly, rounds to the same float64 (see reduce_exact in exact.hpp).
+struct ExactSums {
+    double squares_hi, squares_lo;
+    double weights_hi, weights_lo;
+};
+
+// hi + lo += x_hi + x_lo, in double-double arithmetic: Knuth's two-sum of the high parts,
+// whose rounding error joins the low parts.
+inline void add_double_double(double& hi, double& lo, double x_hi, double x_lo) {
+    const double sum = hi + x_hi;
+    const double virtual_x = sum - hi;
+    double error = (hi - (sum - virtual_x)) + (x_hi - virtual_x);
+    error += lo + x_lo;
+    hi = sum + error;
+    lo = error - (hi - sum);
+}
+
+inline ExactSums operator+(ExactSums a, const ExactSums& b) {
+    add_double_double(a.squares_hi, a.squares_lo, b.squares_hi, b.squares_lo);
+    add_double_double(a.weights_hi, a.weights_lo, b.weights_hi, b.weights_lo);
+    return a;
+}
+
 // The loss of one difference d = y_pred - y_true: squared d**2, absolute |d|, or Huber's
 // d**2 / 2 for |d| <= delta and delta * (|d| - delta / 2) beyond.
 enum class Loss { squared, absolute, huber };
@@ -102,6 +127,9 @@ struct KernelSet {
                 const T* weights, double scale, T* out, int64_t n, bool stream) noexcept;
     // Sum of a + b: the plain read stream that measures memory bandwidth.
     double (*stream_sum)(const T* a, const T* b, int64_t n) noexcept;
+    // Sum of w * (y_pred - y_true)**2 and of w, in double-double (ExactSums).
+    ExactSums (*reduce_exact)(const T* y_true, const T* y_pred, const T* weights,
+                              int64_t n) noexcept;
     // The sums of a linear model's loss and gradient over a block of rows (LinearRows).
     void (*linear_block)(const LinearRows<T>& rows, double* sums) noexcept;
 };

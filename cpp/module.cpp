@@ -279,6 +279,36 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
     return py::make_tuple(sums.squares / static_cast<double>(n), result);
 }
 
+// The double-double sums of squared errors and of weights (zero without weights) of 1-d
+// contiguous arrays of one native float dtype, as (squares_hi, squares_lo, weights_hi,
+// weights_lo).
+py::tuple exact_sums(const py::array& y_true, const py::array& y_pred,
+                     const py::object& weights) {
+    Problem problem = make_problem(y_true, y_pred, weights, 0);
+    const int needed = py::array::c_style | kAlignedFlag;
+    bool contiguous = problem.shape.size() == 1 && (y_true.flags() & needed) == needed &&
+                      (y_pred.flags() & needed) == needed;
+    if (!weights.is_none()) {
+        contiguous = contiguous && (weights.cast<py::array>().flags() & needed) == needed;
+    }
+    if (!contiguous) throw std::invalid_argument("exact_sums needs contiguous 1-d arrays");
+
+    const int64_t n = problem.shape[0];
+    const ExactSums sums = without_gil_if_large(n, [&] {
+        if (problem.dtype == DType::f32) {
+            return reduce_exact_contiguous(
+                reinterpret_cast<const float*>(problem.data[Problem::y_true]),
+                reinterpret_cast<const float*>(problem.data[Problem::y_pred]),
+                reinterpret_cast<const float*>(problem.data[Problem::weights]), n);
+        }
+        return reduce_exact_contiguous(
+            reinterpret_cast<const double*>(problem.data[Problem::y_true]),
+            reinterpret_cast<const double*>(problem.data[Problem::y_pred]),
+            reinterpret_cast<const double*>(problem.data[Problem::weights]), n);
+    });
+    return py::make_tuple(sums.squares_hi, sums.squares_lo, sums.weights_hi, sums.weights_lo);
+}
+
 py::dict config() {
     py::dict info;
     info["version"] = FASTMSE_VERSION;
@@ -314,6 +344,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("weights"), py::arg("out"), py::arg("scale"), py::arg("loss") = "squared",
           py::arg("delta") = 1.0);
     m.def("stream_sum", &stream_sum_binding, py::arg("a"), py::arg("b"));
+    m.def("exact_sums", &exact_sums, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"));
     m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
     m.def("value_and_grad_contiguous", &value_and_grad_contiguous, py::arg("y_true"),
           py::arg("y_pred"), py::arg("out"));

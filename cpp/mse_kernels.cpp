@@ -1,4 +1,5 @@
 // Builds one target's kernel table; CMake compiles this file once per SIMD target.
+#include "exact.hpp"
 #include "linear.hpp"
 #include "mse.hpp"
 
@@ -10,7 +11,8 @@ namespace FASTMSE_TARGET {
 
 template <class T>
 constexpr KernelSet<T> kernel_set() {
-    return {&reduce<T>, &sum_weights<T>, &map<T>, &stream_sum<T>, &linear_block<T>};
+    return {&reduce<T>, &sum_weights<T>, &map<T>, &stream_sum<T>, &reduce_exact<T>,
+            &linear_block<T>};
 }
 
 const KernelTable& kernel_table() {

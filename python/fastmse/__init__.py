@@ -15,6 +15,7 @@ from ._config import (  # noqa: E402
     set_num_threads,
     show_config,
 )
+from ._accumulator import MSEAccumulator  # noqa: E402
 from ._linear import linear_step, linear_value_and_grad  # noqa: E402
 from ._losses import mse, mse_grad, mse_value_and_grad, rmse, squared_error, sse  # noqa: E402
 from ._robust import (  # noqa: E402
@@ -37,6 +38,7 @@ __all__ = [
     "linear_step",
     "linear_value_and_grad",
     "LinearRegressionGD",
+    "MSEAccumulator",
     "mae",
     "mae_grad",
     "mae_value_and_grad",
