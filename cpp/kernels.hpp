@@ -1,6 +1,7 @@
 // The interface between the target-independent driver and the per-target MSE kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace fastmse {
@@ -62,9 +63,15 @@ struct ExactSums {
 };
 
 // hi + lo += x_hi + x_lo, in double-double arithmetic: Knuth's two-sum of the high parts,
-// whose rounding error joins the low parts.
+// whose rounding error joins the low parts. An infinite or NaN sum is kept as it is, in
+// hi: its rounding error would be NaN.
 inline void add_double_double(double& hi, double& lo, double x_hi, double x_lo) {
     const double sum = hi + x_hi;
+    if (!std::isfinite(sum)) {
+        hi = sum;
+        lo = 0.0;
+        return;
+    }
     const double virtual_x = sum - hi;
     double error = (hi - (sum - virtual_x)) + (x_hi - virtual_x);
     error += lo + x_lo;

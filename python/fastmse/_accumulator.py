@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from . import _core
-from ._validation import prepare_inputs, raise_for_invalid_weights
+from ._validation import as_real_array, prepare_inputs, raise_for_invalid_weights
 
 __all__ = ["MSEAccumulator"]
 
@@ -83,6 +83,11 @@ class MSEAccumulator:
             As for `fastmse.mse`: shape (n,) or the data's shape; finite, non-negative.
             Parts without weights count each element with weight 1.
         """
+        if _is_empty_pair(y_true, y_pred):
+            # An empty part, such as an empty chunk of a distributed array, adds nothing.
+            if self.axis == 0:
+                self._start(np.shape(y_true)[1:])
+            return self
         t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
         if w is not None:
             raise_for_invalid_weights(w)
@@ -93,8 +98,6 @@ class MSEAccumulator:
         outputs = shape[1:] if self.axis == 0 else ()
         self._start(outputs)
         size = math.prod(shape)
-        if size == 0:
-            return self
 
         columns = math.prod(outputs)
         rows = size // columns
@@ -188,6 +191,13 @@ class MSEAccumulator:
         if self.axis is None:
             return values[0]
         return np.array(values, dtype=np.float64).reshape(self._outputs)
+
+
+def _is_empty_pair(y_true, y_pred):
+    """Whether both inputs are empty arrays of one shape and a real dtype."""
+    t = as_real_array(y_true, "y_true")
+    p = as_real_array(y_pred, "y_pred")
+    return t.size == 0 and t.shape == p.shape
 
 
 class _ExactSum:
