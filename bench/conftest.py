@@ -39,12 +39,17 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(items):
-    # Runs the tests of one size and dtype together, so that InputCache draws each
-    # input once, and the 5*10**7 inputs never sit in memory beside other sizes.
+    # Runs the tests of one size (or shape of X) and dtype together, so that the
+    # input caches draw each input once, and the 5*10**7 inputs never sit in memory
+    # beside other sizes.
     def order(item):
         params = getattr(item, "callspec", None)
         params = params.params if params else {}
-        return (params.get("size", 0), np.dtype(params.get("dtype", np.float64)).name)
+        return (
+            params.get("size", 0),
+            params.get("shape", ()),
+            np.dtype(params.get("dtype", np.float64)).name,
+        )
 
     items.sort(key=order)
 

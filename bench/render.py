@@ -49,6 +49,11 @@ def index_records(records):
     }
 
 
+def timed_records(document):
+    """Return the records of the MSE kernels and of the linear step."""
+    return document["results"] + document.get("linear_results", [])
+
+
 def machine_lines(document):
     machine = document["machine"]
     settings = document["settings"]
@@ -60,7 +65,9 @@ def machine_lines(document):
         f"{name}={value}" for name, value in machine["environment"].items() if value
     )
     policy = settings["timing_policy"]
-    loads = [r["load_average"] for r in document["results"] if r.get("load_average")]
+    loads = [
+        r["load_average"] for r in timed_records(document) if r.get("load_average")
+    ]
     load = f"{min(loads):.2f} to {max(loads):.2f}" if loads else "not available"
 
     cpu = (
@@ -110,7 +117,9 @@ def machine_lines(document):
 def load_warning(document):
     """Return a warning paragraph when other processes loaded the CPUs, else []."""
     cpus = document["machine"]["usable_cpus"]
-    loads = [r["load_average"] for r in document["results"] if r.get("load_average")]
+    loads = [
+        r["load_average"] for r in timed_records(document) if r.get("load_average")
+    ]
     # This run keeps at most `cpus` threads busy, apart from the idle spinning of
     # a peer's thread pool, so a higher load means other processes were running.
     if not loads or max(loads) <= cpus:
@@ -242,8 +251,112 @@ def failure_lines(records):
     return lines
 
 
+LINEAR_NOTES = """\
+One full-batch gradient step of a linear model: the loss mean(r**2) and its gradients
+for w and b, with r = X @ w + b - y.
+
+- *fastmse* is `linear_value_and_grad(X, y, w, b)`, which reads X once.
+- *NumPy* computes `X @ w`, then `X.T @ r`, so it reads X twice.
+- *torch autograd* runs `mse_loss(X @ w + b, y)` forward and backward, with `w` and
+  `b` leaf tensors.
+- *read X* is `stream_sum` over the two halves of X: the time of one read of X at
+  this run's bandwidth.
+- Each time is a median. In brackets is the largest relative error of the loss and
+  the two gradients against `fastmse.reference.linear_value_and_grad` in float64.
+- *X GB/s* is the bytes of X over fastmse's time.
+- *vs NumPy* and *vs torch* are the peer's time over fastmse's, so above 1 means
+  fastmse is faster. *fastmse / read X* is fastmse's time over the read-X time, so
+  1.0 means that the step runs as fast as one read of X.
+"""
+
+
+def linear_time_cell(record):
+    if record is None:
+        return "n/a"
+    if record["status"] != "ok":
+        return "failed"
+    errors = record["relative_error"].values()
+    # None stands for an infinite or NaN error, which JSON cannot store.
+    error = None if None in errors else max(errors)
+    return f"{format_seconds(record['median_s'])} ({format_error(error)})"
+
+
+def ratio_cell(ratio):
+    return "n/a" if ratio is None else f"{ratio:.2f}"
+
+
+def linear_table(document):
+    """Return the Markdown lines of the linear-step table, one row per case."""
+    index = {
+        (tuple(r["shape"]), r["dtype"], r["threads"], r["library"]): r
+        for r in document["linear_results"]
+    }
+    header = [
+        "X shape",
+        "dtype",
+        "threads",
+        "fastmse",
+        "X GB/s",
+        "NumPy",
+        "torch autograd",
+        "read X",
+        "vs NumPy",
+        "vs torch",
+        "fastmse / read X",
+    ]
+    align = ["---:", "---", "---:"] + ["---:"] * (len(header) - 3)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+
+    for summary in document["linear_summary"]:
+        n, d = summary["shape"]
+        case = ((n, d), summary["dtype"], summary["threads"])
+        fastmse_record = index.get((*case, "fastmse"))
+        rate = "n/a"
+        if fastmse_record is not None and fastmse_record["status"] == "ok":
+            rate = f"{fastmse_record['x_gb_per_s']:.1f}"
+        read_x = index.get((*case, "read-x"))
+        cells = [
+            f"{n:,} x {d}",
+            summary["dtype"],
+            str(summary["threads"]),
+            linear_time_cell(fastmse_record),
+            rate,
+            linear_time_cell(index.get((*case, "numpy"))),
+            linear_time_cell(index.get((*case, "torch-autograd"))),
+            format_seconds(read_x["median_s"]) if read_x else "n/a",
+            ratio_cell(summary["speedup_vs_numpy"]),
+            ratio_cell(summary["speedup_vs_torch"]),
+            ratio_cell(summary["fastmse_over_read_x"]),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def linear_failure_lines(records):
+    lines = []
+    for record in records:
+        case = (
+            f"- {record['library']} {record['kernel']} on X of shape "
+            f"{tuple(record['shape'])} {record['dtype']} threads={record['threads']}"
+        )
+        if record["status"] == "failed":
+            lines.append(f"{case}: {record['message']}")
+            continue
+        for part, error in record["relative_error"].items():
+            rtol = record["rtol"][part]
+            if error is None or error > rtol:
+                lines.append(
+                    f"{case}: {part} relative error {format_error(error)} "
+                    f"exceeds {rtol:g}"
+                )
+    return lines
+
+
 def markdown_report(document):
-    """Return report.md: the machine, stream bandwidth, then one table per kernel."""
+    """Return report.md: the machine, stream bandwidth, then one table per kernel.
+
+    The linear step's table comes last. A run with --linear-only has no other table.
+    """
     records = document["results"]
     index = index_records(records)
     rows = sorted({row_key(record) for record in records})
@@ -253,13 +366,21 @@ def markdown_report(document):
     missing = document["settings"]["missing_packages"]
     if missing:
         lines += [f"Not measured, because the import failed: {', '.join(missing)}.", ""]
-    lines += [READING_NOTES, "## stream_sum: read bandwidth", ""]
-    lines += stream_table(index, rows)
-    for kernel in mse_cases.KERNELS:
-        lines += ["", f"## {KERNEL_TITLES[kernel]}", ""]
-        lines += kernel_table(kernel, records, index, rows)
+    if records:
+        lines += [READING_NOTES, "## stream_sum: read bandwidth", ""]
+        lines += stream_table(index, rows)
+        for kernel in mse_cases.KERNELS:
+            lines += ["", f"## {KERNEL_TITLES[kernel]}", ""]
+            lines += kernel_table(kernel, records, index, rows)
+    # Files written before the linear step was benchmarked have no linear_summary.
+    if document.get("linear_summary"):
+        if lines[-1]:
+            lines.append("")
+        lines += ["## Linear regression step", "", LINEAR_NOTES]
+        lines += linear_table(document)
 
     failures = failure_lines(records)
+    failures += linear_failure_lines(document.get("linear_results", []))
     if failures:
         lines += ["", "## Failed or outside the check tolerance", "", *failures]
     return "\n".join(lines) + "\n"
@@ -268,8 +389,11 @@ def markdown_report(document):
 def plot_throughput(document, path):
     """Plot mse's GB/s against size, one line per library, and save it to `path`.
 
-    Returns False, and writes nothing, when matplotlib is not installed.
+    Returns False, and writes nothing, when matplotlib is not installed or no size
+    was timed, as after --linear-only.
     """
+    if not document["results"]:
+        return False
     try:
         import matplotlib
     except ImportError:
@@ -351,8 +475,10 @@ def comparison_table(old_records, new_records):
         new_time = new_records[key]["median_s"]
         ratio = new_time / old_time
         ratios.setdefault(library, []).append(ratio)
+        # A linear-step record has the label of its X's shape in place of a size.
+        size_text = size if isinstance(size, str) else f"{size:,}"
         lines.append(
-            f"{kernel:<20} {library:<15} {size:>11,} {dtype:<8} {threads:>7} "
+            f"{kernel:<20} {library:<15} {size_text:>11} {dtype:<8} {threads:>7} "
             f"{format_seconds(old_time):>10} {format_seconds(new_time):>10} "
             f"{ratio:>8.3f}"
         )

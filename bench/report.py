@@ -1,12 +1,14 @@
 """Time fastmse against its peers and write report.md, results.json and throughput.png.
 
-    python bench/report.py [--quick] [--large] [--out DIR]
+    python bench/report.py [--quick] [--large] [--linear-only] [--out DIR]
     python bench/report.py --compare OLD.json NEW.json
 
 Every figure comes from this one process: fastmse, the peers and the stream_sum
 bandwidth probe run on the same arrays, size after size. Each timing is the median of
 repeated calls, timed with time.perf_counter, and each result is checked against an
-exact reference (see mse_cases.exact_references).
+exact reference (see mse_cases.exact_references). The linear-regression step runs
+after the MSE kernels, on the shapes of X in linear_cases, and each of its results is
+checked against fastmse.reference.linear_value_and_grad in float64.
 """
 
 import argparse
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import fastmse
+import linear_cases
 import mse_cases
 import peers
 import render
@@ -185,6 +188,122 @@ def run_benchmarks(sizes, policy, missing_packages):
     return records
 
 
+def measure_linear(candidate, inputs, reference, threads, policy):
+    """Check and time one linear-step candidate and return its results.json record."""
+    record = {
+        "kernel": linear_cases.KERNEL,
+        "library": candidate.library,
+        "shape": list(inputs.shape),
+        "dtype": inputs.dtype.name,
+        "threads": threads,
+        "x_bytes": inputs.x_bytes,
+    }
+    try:
+        call = candidate.prepare(inputs)
+        errors = candidate.errors(call(), reference)
+        timing = time_call(call, policy)
+    except Exception as exception:
+        # Catches everything, because a candidate that fails on one input must not
+        # end the run. The failure is logged and recorded in results.json.
+        log.warning(
+            "%s %s failed on X of shape %s %s with %d threads: %r",
+            candidate.library,
+            linear_cases.KERNEL,
+            inputs.shape,
+            inputs.dtype.name,
+            threads,
+            exception,
+        )
+        record.update(status="failed", message=repr(exception))
+        return record
+
+    rtol = candidate.rtol(inputs.dtype)
+    record["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    record.update(timing)
+    record.update(
+        status="ok",
+        x_gb_per_s=inputs.x_bytes / timing["median_s"] / 1e9,
+        relative_error={part: finite_or_none(error) for part, error in errors.items()},
+        rtol=rtol,
+        within_tolerance=all(errors[part] <= rtol[part] for part in errors),
+    )
+    return record
+
+
+def run_linear_benchmarks(shapes, policy, missing_packages):
+    """Measure every linear-step candidate on every shape, dtype and thread count.
+
+    Returns one record per measurement, in the order measured.
+    """
+    records = []
+    for shape in shapes:
+        for dtype in linear_cases.DTYPES:
+            inputs = linear_cases.make_inputs(shape, dtype)
+            reference = linear_cases.compute_reference(inputs)
+            for threads in mse_cases.thread_counts():
+                start = time.perf_counter()
+                with mse_cases.thread_limit(threads):
+                    for library in linear_cases.LIBRARIES:
+                        candidate = linear_cases.CANDIDATES[library]
+                        if candidate.package in missing_packages:
+                            continue
+                        records.append(
+                            measure_linear(
+                                candidate, inputs, reference, threads, policy
+                            )
+                        )
+                log.info(
+                    "%s X=%s %s threads=%d: done in %.1f s",
+                    linear_cases.KERNEL,
+                    linear_cases.shape_label(shape),
+                    np.dtype(dtype).name,
+                    threads,
+                    time.perf_counter() - start,
+                )
+            # Frees the largest inputs (410 MB in float64) before the next are drawn.
+            del inputs, reference
+    return records
+
+
+def summarize_linear(records):
+    """Return one summary per linear case: each candidate's time and the ratios.
+
+    The speed-ups are the peer's time over fastmse's, so above 1 means fastmse is
+    faster. fastmse_over_read_x is fastmse's time over the time of one read of X, so
+    1.0 means that the step runs as fast as X can be read. A ratio is None when one of
+    its two measurements failed.
+    """
+    times = {}
+    for record in records:
+        if record["status"] != "ok":
+            continue
+        case = (tuple(record["shape"]), record["dtype"], record["threads"])
+        times.setdefault(case, {})[record["library"]] = record["median_s"]
+
+    def ratio(numerator, denominator):
+        if numerator is None or denominator is None:
+            return None
+        return numerator / denominator
+
+    summaries = []
+    for (shape, dtype, threads), seconds in times.items():
+        fastmse_s = seconds.get("fastmse")
+        summaries.append(
+            {
+                "shape": list(shape),
+                "dtype": dtype,
+                "threads": threads,
+                "median_s": {
+                    library: seconds.get(library) for library in linear_cases.LIBRARIES
+                },
+                "speedup_vs_numpy": ratio(seconds.get("numpy"), fastmse_s),
+                "speedup_vs_torch": ratio(seconds.get("torch-autograd"), fastmse_s),
+                "fastmse_over_read_x": ratio(fastmse_s, seconds.get("read-x")),
+            }
+        )
+    return summaries
+
+
 def kernel_candidates(kernel):
     if kernel == "stream_sum":
         return [peers.fastmse_candidate("stream_sum")]
@@ -298,6 +417,8 @@ def describe_machine():
 
 
 def choose_sizes(arguments):
+    if arguments.linear_only:
+        return []
     if arguments.sizes:
         sizes = list(arguments.sizes)
     else:
@@ -339,8 +460,10 @@ def run_report(arguments, sizes):
     machine = describe_machine()
     source = describe_source()
     policy = QUICK_POLICY if arguments.quick else FULL_POLICY
+    shapes = linear_cases.QUICK_SHAPES if arguments.quick else linear_cases.SHAPES
     started = datetime.datetime.now(datetime.timezone.utc)
     records = run_benchmarks(sizes, policy, missing)
+    linear_records = run_linear_benchmarks(shapes, policy, missing)
     finished = datetime.datetime.now(datetime.timezone.utc)
 
     document = {
@@ -352,18 +475,23 @@ def run_report(arguments, sizes):
             "thread_counts": mse_cases.thread_counts(),
             "timing_policy": dataclasses.asdict(policy),
             "row_length": mse_cases.ROW_LENGTH,
+            "linear_shapes": [list(shape) for shape in shapes],
             "missing_packages": missing,
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
         },
         "results": records,
+        "linear_results": linear_records,
+        "linear_summary": summarize_linear(linear_records),
     }
     write_outputs(document, arguments.out)
 
+    # read-x is fastmse's stream_sum, so it is checked like fastmse's own kernels.
     wrong = [
         record
-        for record in records
-        if record["library"] == "fastmse" and not record.get("within_tolerance", False)
+        for record in records + linear_records
+        if record["library"] in ("fastmse", "read-x")
+        and not record.get("within_tolerance", False)
     ]
     for record in wrong:
         log.error("fastmse result failed its check: %s", record)
@@ -382,11 +510,19 @@ def compare(old_path, new_path):
             )
 
     def index(document):
-        return {
+        records = {
             (r["kernel"], r["library"], r["size"], r["dtype"], r["threads"]): r
             for r in document["results"]
             if r["status"] == "ok"
         }
+        # Files written before the linear step was benchmarked have no linear_results.
+        for r in document.get("linear_results", []):
+            if r["status"] == "ok":
+                label = "X=" + linear_cases.shape_label(r["shape"])
+                records[
+                    (r["kernel"], r["library"], label, r["dtype"], r["threads"])
+                ] = r
+        return records
 
     old_records, new_records = index(old), index(new)
     print(render.comparison_table(old_records, new_records))
@@ -402,12 +538,19 @@ def parse_arguments(argv):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="time sizes 10**3 to 10**6 with fewer repeats, in well under a minute",
+        help="time sizes 10**3 to 10**6, and the linear step on X of shape "
+        "(10**5, 16) only, with fewer repeats, in about a minute",
     )
     parser.add_argument(
         "--large",
         action="store_true",
         help="also time 5*10**7 elements (about 4 GB of memory in all)",
+    )
+    parser.add_argument(
+        "--linear-only",
+        action="store_true",
+        help="time only the linear-regression step, not the MSE kernels "
+        "(ignores --large)",
     )
     parser.add_argument(
         "--out",
