@@ -113,11 +113,13 @@ LinearGradient linear_gradient(const LinearData<T>& data, const double* coef,
 
 template <class T>
 LinearFit<T>::LinearFit(const LinearData<T>& data, const FitOptions& options,
-                        std::vector<double> coef, std::vector<double> intercept)
+                        std::vector<double> coef, std::vector<double> intercept,
+                        std::vector<double> offset)
     : data_(data),
       options_(options),
       coef_(std::move(coef)),
       intercept_(std::move(intercept)),
+      offset_(std::move(offset)),
       previous_coef_(coef_),
       previous_intercept_(intercept_),
       best_coef_(coef_),
@@ -128,6 +130,37 @@ LinearFit<T>::LinearFit(const LinearData<T>& data, const FitOptions& options,
         order_.resize(static_cast<size_t>(data_.n));
         std::iota(order_.begin(), order_.end(), int64_t{0});
     }
+}
+
+template <class T>
+std::vector<double> LinearFit<T>::plain_intercept(const std::vector<double>& coef,
+                                                  const std::vector<double>& intercept) const {
+    std::vector<double> plain = intercept;
+    if (offset_.empty()) return plain;
+    const size_t d = offset_.size();
+    for (size_t j = 0; j < plain.size(); ++j) {
+        for (size_t c = 0; c < d; ++c) plain[j] -= offset_[c] * coef[j * d + c];
+    }
+    return plain;
+}
+
+// With residuals r of the same model, sum r * (x - offset) = sum r * x - offset * sum r.
+template <class T>
+void LinearFit<T>::center(double* coef_grad, const double* intercept_grad,
+                          size_t outputs) const {
+    const size_t d = offset_.size();
+    for (size_t j = 0; j < outputs && d; ++j) {
+        for (size_t c = 0; c < d; ++c) coef_grad[j * d + c] -= offset_[c] * intercept_grad[j];
+    }
+}
+
+template <class T>
+LinearGradient LinearFit<T>::gradient_at(const std::vector<double>& coef,
+                                         const std::vector<double>& intercept) const {
+    const std::vector<double> plain = plain_intercept(coef, intercept);
+    LinearGradient grad = linear_gradient(data_, coef.data(), plain.data(), options_.l2);
+    center(grad.coef.data(), grad.intercept.data(), intercept.size());
+    return grad;
 }
 
 template <class T>
@@ -154,7 +187,10 @@ double LinearFit<T>::curvature(int iterations, const std::function<bool()>& inte
         if (!(norm > 0.0) || !std::isfinite(norm)) break;
         for (double& x : v) x /= norm;
 
-        linear_sums(zero_target, nullptr, 0, data_.n, v.data(), v.data() + d, sums);
+        const std::vector<double> coef(v.begin(), v.begin() + d);
+        const std::vector<double> plain = plain_intercept(coef, {v[d]});
+        linear_sums(zero_target, nullptr, 0, data_.n, coef.data(), plain.data(), sums);
+        center(sums.data(), sums.data() + d, 1);
         double rayleigh = 0.0;
         for (int64_t j = 0; j <= d; ++j) {
             const double hv = (j < d || options_.fit_intercept) ? scale * sums[j] : 0.0;
@@ -219,8 +255,7 @@ StepResult LinearFit<T>::full_batch_step() {
         }
     }
 
-    LinearGradient grad =
-        linear_gradient(data_, point_coef.data(), point_intercept.data(), options_.l2);
+    LinearGradient grad = gradient_at(point_coef, point_intercept);
     if (!options_.fit_intercept) std::fill(grad.intercept.begin(), grad.intercept.end(), 0.0);
     const double grad_norm = std::sqrt(squared_norm(grad.coef) + squared_norm(grad.intercept));
     last_loss_ = grad.loss;
@@ -285,8 +320,7 @@ template <class T>
 StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
     const int64_t n = data_.n, d = data_.d, k = data_.k;
     if (start_loss_ < 0.0) {
-        const LinearGradient start =
-            linear_gradient(data_, coef_.data(), intercept_.data(), options_.l2);
+        const LinearGradient start = gradient_at(coef_, intercept_);
         start_loss_ = start.loss;
         const double start_norm = squared_norm(start.coef) + squared_norm(start.intercept);
         if (!std::isfinite(start_loss_) || !std::isfinite(start_norm)) {
@@ -310,8 +344,10 @@ StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
     for (int64_t first = 0; first < n; first += options_.batch_size) {
         if (poll()) return StepResult::stopped;
         const int64_t count = std::min(options_.batch_size, n - first);
+        const std::vector<double> plain = plain_intercept(coef_, intercept_);
         linear_sums(data_, order_.empty() ? nullptr : order_.data(), first, count,
-                    coef_.data(), intercept_.data(), sums_);
+                    coef_.data(), plain.data(), sums_);
+        center(sums_.data(), sums_.data() + k * d, static_cast<size_t>(k));
         loss_sum += sums_[k * d + k];
         const double scale = 2.0 * norm * static_cast<double>(n) / static_cast<double>(count);
         take_step(sums_.data(), sums_.data() + k * d, scale, true);
@@ -320,7 +356,10 @@ StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
 
     const double loss = loss_sum * norm + penalty();
     last_loss_ = loss;
-    if (!std::isfinite(loss) || loss > kGrowth * start_loss_) {
+    // The epoch's loss is a mean over moving coefficients, so noise can lift it above the
+    // start on a healthy fit: the loss over all rows at the current point decides.
+    if (!std::isfinite(loss) || (loss > kGrowth * start_loss_ &&
+                                 gradient_at(coef_, intercept_).loss > kGrowth * start_loss_)) {
         if (!options_.auto_rate) {
             status_ = FitStatus::diverged;
             return StepResult::stopped;

@@ -80,8 +80,12 @@ enum class StepResult { stepped, retried, stopped };
 template <class T>
 class LinearFit {
   public:
+    // With an `offset` of d values (else empty), the fit runs on the centered rows
+    // x - offset, with `intercept` fixed as the centered model's intercepts; coef() and
+    // intercept() still describe the model on x. Centering decouples the intercept from
+    // the coefficients, whose curvature then no longer depends on the features' means.
     LinearFit(const LinearData<T>& data, const FitOptions& options, std::vector<double> coef,
-              std::vector<double> intercept);
+              std::vector<double> intercept, std::vector<double> offset);
 
     // The largest curvature of the data term for one output: the top eigenvalue of its
     // Hessian, estimated with at most `iterations` power iterations (one pass over X
@@ -104,11 +108,19 @@ class LinearFit {
     // The result: for mini-batches the average of the iterates since the last restart of
     // the average (see mini_batch_epoch), else the current point.
     const std::vector<double>& coef() const { return average_count_ ? average_coef_ : coef_; }
-    const std::vector<double>& intercept() const {
-        return average_count_ ? average_intercept_ : intercept_;
+    std::vector<double> intercept() const {
+        return plain_intercept(coef(), average_count_ ? average_intercept_ : intercept_);
     }
 
   private:
+    // The intercepts of the model on uncentered rows (see the constructor).
+    std::vector<double> plain_intercept(const std::vector<double>& coef,
+                                        const std::vector<double>& intercept) const;
+    // Turns the gradient sums of `outputs` outputs on uncentered rows into those on
+    // centered rows.
+    void center(double* coef_grad, const double* intercept_grad, size_t outputs) const;
+    LinearGradient gradient_at(const std::vector<double>& coef,
+                               const std::vector<double>& intercept) const;
     StepResult full_batch_step();
     StepResult mini_batch_epoch(const std::function<bool()>& poll);
     double penalty() const;
@@ -121,7 +133,7 @@ class LinearFit {
 
     LinearData<T> data_;
     FitOptions options_;
-    std::vector<double> coef_, intercept_;
+    std::vector<double> coef_, intercept_, offset_;
     FitStatus status_ = FitStatus::running;
     double start_loss_ = -1.0;  // the loss before the first step; negative until known
     double last_loss_ = 0.0;

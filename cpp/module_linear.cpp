@@ -111,7 +111,7 @@ class PyLinearFit {
   public:
     PyLinearFit(py::array x, py::object y, py::object weights, double weight_sum,
                 const Coefficients& coef, const Coefficients& intercept,
-                const FitOptions& options)
+                const py::object& offset, const FitOptions& options)
         : x_(std::move(x)), y_(std::move(y)), weights_(std::move(weights)) {
         DType dtype;
         require(native_float_dtype(x_, &dtype),
@@ -119,12 +119,19 @@ class PyLinearFit {
         const int64_t k = output_count(coef, intercept, x_.ndim() == 2 ? x_.shape(1) : 0);
         std::vector<double> c(coef.data(), coef.data() + coef.size());
         std::vector<double> b(intercept.data(), intercept.data() + intercept.size());
+        std::vector<double> shift;
+        if (!offset.is_none()) {
+            const auto values = offset.cast<Coefficients>();
+            require(values.ndim() == 1 && values.shape(0) == x_.shape(1),
+                    "x_offset must have shape (d,)");
+            shift.assign(values.data(), values.data() + values.size());
+        }
         if (dtype == DType::f32) {
             f32_ = std::make_unique<LinearFit<float>>(
-                linear_data<float>(x_, y_, weights_, weight_sum, k), options, c, b);
+                linear_data<float>(x_, y_, weights_, weight_sum, k), options, c, b, shift);
         } else {
             f64_ = std::make_unique<LinearFit<double>>(
-                linear_data<double>(x_, y_, weights_, weight_sum, k), options, c, b);
+                linear_data<double>(x_, y_, weights_, weight_sum, k), options, c, b, shift);
         }
     }
 
@@ -197,7 +204,7 @@ class PyLinearFit {
     }
 
     Coefficients intercept() const {
-        const std::vector<double>& b = f32_ ? f32_->intercept() : f64_->intercept();
+        const std::vector<double> b = f32_ ? f32_->intercept() : f64_->intercept();
         Coefficients result(static_cast<py::ssize_t>(b.size()));
         std::copy(b.begin(), b.end(), result.mutable_data());
         return result;
@@ -213,7 +220,7 @@ class PyLinearFit {
 
 PyLinearFit make_fit(py::array x, py::object y, py::object weights, double weight_sum,
                      const Coefficients& coef, const Coefficients& intercept,
-                     double learning_rate, bool auto_rate, double l2, bool fit_intercept,
+                     const py::object& x_offset, double learning_rate, bool auto_rate, double l2, bool fit_intercept,
                      int64_t batch_size, bool shuffle, uint64_t seed, double tol,
                      int n_iter_no_change, bool momentum, bool stop_early) {
     require(batch_size >= 0, "batch_size must not be negative");
@@ -231,7 +238,7 @@ PyLinearFit make_fit(py::array x, py::object y, py::object weights, double weigh
     options.momentum = momentum;
     options.stop_early = stop_early;
     return PyLinearFit(std::move(x), std::move(y), std::move(weights), weight_sum, coef,
-                       intercept, options);
+                       intercept, x_offset, options);
 }
 
 }  // namespace
@@ -244,7 +251,7 @@ void bind_linear(py::module_& m) {
     py::class_<PyLinearFit>(m, "LinearFit")
         .def(py::init(&make_fit), py::arg("X"), py::arg("y"), py::arg("weights"),
              py::arg("weight_sum"), py::arg("coef"), py::arg("intercept"),
-             py::arg("learning_rate"), py::arg("auto_rate"), py::arg("l2"),
+             py::arg("x_offset"), py::arg("learning_rate"), py::arg("auto_rate"), py::arg("l2"),
              py::arg("fit_intercept"), py::arg("batch_size"), py::arg("shuffle"),
              py::arg("seed"), py::arg("tol"), py::arg("n_iter_no_change"),
              py::arg("momentum"), py::arg("stop_early"))

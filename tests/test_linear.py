@@ -236,6 +236,22 @@ def test_invalid_inputs_raise(args, kwargs, error, message):
         fm.linear_value_and_grad(*args, **kwargs)
 
 
+def test_numbers_may_be_zero_dimensional_arrays_but_not_strings():
+    loss, _, _ = fm.linear_value_and_grad(X3, Y4, W3, l2=np.array(0.5))
+    assert loss == pytest.approx(0.5 * 3 + 4.0)
+    with pytest.raises(TypeError, match="l2 must be a real number, got str"):
+        fm.linear_value_and_grad(X3, Y4, W3, l2="0.5")
+    with pytest.raises(
+        TypeError, match="learning_rate must be a real number, got NoneType"
+    ):
+        fm.linear_step(X3, Y4, np.ones(3), 0.0, None)
+
+
+def test_ragged_lists_name_the_argument():
+    with pytest.raises(ValueError, match="X could not be converted to an array"):
+        fm.linear_value_and_grad([[1.0, 2.0], [1.0]], [1.0, 2.0], [1.0, 1.0])
+
+
 def test_linear_step_needs_a_writable_float_w():
     with pytest.raises(
         TypeError, match="w must be a writable float32 or float64 ndarray.*got list"

@@ -88,6 +88,47 @@ def test_float32_data_stays_float32(diabetes):
     assert relative_error(model.coef_, expected.coef_) < 1e-5
 
 
+@pytest.mark.parametrize("shift, scale", [(100.0, 1.0), (0.0, 1e-3), (5.0, 1e-150)])
+def test_features_need_no_centering_or_scaling(diabetes, shift, scale):
+    # The fit centers the features itself, and its rate follows their scale.
+    X, y = diabetes
+    X = (X + shift) * scale
+    expected = LinearRegression().fit(X, y)
+    model = LinearRegressionGD().fit(X, y)
+    assert relative_error(model.coef_, expected.coef_) < 1e-6
+    assert model.intercept_ == pytest.approx(expected.intercept_, rel=1e-6)
+
+
+def test_mini_batches_on_shifted_features(diabetes):
+    X, y = diabetes
+    expected = LinearRegression().fit(X + 100, y).score(X + 100, y)
+    model = LinearRegressionGD(batch_size=64, tol=None, max_iter=300, random_state=0)
+    assert round(model.fit(X + 100, y).score(X + 100, y), 3) == round(expected, 3)
+
+
+def test_tiny_rates_on_mini_batches_do_not_count_as_divergence():
+    X = np.array([[1.0], [2.0], [3.0], [4.0]])
+    model = LinearRegressionGD(
+        learning_rate=1e-6, batch_size=2, shuffle=False, max_iter=2, tol=None
+    )
+    model.fit(X, X[:, 0])
+    assert model.n_iter_ == 2
+
+
+@pytest.mark.parametrize("weight", [1e-310, 5e-324, 1e300])
+def test_weights_near_the_float_limits(diabetes, weight):
+    X, y = diabetes
+    expected = fm.linear_value_and_grad(X, y, np.ones(10), 1.0)
+    got = fm.linear_value_and_grad(
+        X, y, np.ones(10), 1.0, sample_weight=np.full(len(X), weight)
+    )
+    assert got[0] == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-12)
+    model = LinearRegressionGD().fit(X, y, sample_weight=np.full(len(X), weight))
+    reference = LinearRegression().fit(X, y)
+    assert relative_error(model.coef_, reference.coef_) < 1e-6
+
+
 def test_pipeline_and_cross_validation():
     X, y = load_diabetes(return_X_y=True)
     pipeline = make_pipeline(StandardScaler(), LinearRegressionGD())
@@ -142,6 +183,32 @@ def test_fixed_rate_divergence_raises_with_the_rate_and_loss(diabetes):
         LinearRegressionGD(learning_rate=10.0, batch_size=50).fit(X, y)
 
 
+def test_a_failed_fit_leaves_the_estimator_as_it_was(diabetes):
+    X, y = diabetes
+    model = LinearRegressionGD().fit(X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="diverged"):
+        model.set_params(learning_rate=10.0).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, coef)
+
+    fresh = LinearRegressionGD(learning_rate=10.0)
+    with pytest.raises(ValueError, match="diverged"):
+        fresh.fit(X, y)
+    assert not hasattr(fresh, "coef_") and not hasattr(fresh, "n_features_in_")
+
+
+def test_diverging_partial_fits_raise(diabetes):
+    X, y = diabetes
+    model = LinearRegressionGD(learning_rate=10.0)
+    with pytest.raises(
+        ValueError, match=r"partial_fit diverged: with learning_rate=10 "
+    ):
+        for _ in range(5):
+            model.partial_fit(X, y)
+    # The call that raised changed nothing: the loss curve ends below the limit.
+    assert model.loss_curve_[-1] <= 10 * model.loss_curve_[0]
+
+
 def test_auto_rate_survives_badly_scaled_features(diabetes):
     X, y = diabetes
     X = X * np.logspace(0, 4, X.shape[1])
@@ -189,6 +256,21 @@ def test_bad_parameters_raise(diabetes, params, message):
         LinearRegressionGD(**params).fit(*diabetes)
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"l2": "0.1"}, "l2 must be a real number, got str"),
+        ({"tol": True}, "tol must be a real number, got bool"),
+        ({"max_iter": 10.0}, "max_iter must be an integer >= 1, got 10.0"),
+        ({"fit_intercept": "no"}, "fit_intercept must be True or False, got 'no'"),
+        ({"shuffle": None}, "shuffle must be True or False, got None"),
+    ],
+)
+def test_parameters_of_the_wrong_type_raise_type_error(diabetes, params, message):
+    with pytest.raises(TypeError, match=message):
+        LinearRegressionGD(**params).fit(*diabetes)
+
+
 def test_partial_fit_takes_plain_gradient_steps(diabetes):
     # Each call is one full-batch step from the current point, which starts at zero
     # coefficients and the mean of y, at the rate the first call chose.
@@ -214,6 +296,9 @@ def test_verbose_shows_progress(diabetes, capsys):
     err = capsys.readouterr().err
     assert "50/50" in err and "loss" in err
 
+    model = LinearRegressionGD(verbose=1, max_iter=1000).fit(*diabetes)
+    assert f"{model.n_iter_}/1000" in capsys.readouterr().err
+
 
 def test_ctrl_c_stops_a_fit_and_leaves_the_estimator_usable(tmp_path):
     script = textwrap.dedent(
@@ -230,6 +315,15 @@ def test_ctrl_c_stops_a_fit_and_leaves_the_estimator_usable(tmp_path):
         except KeyboardInterrupt:
             finite = bool(np.all(np.isfinite(model.predict(X[:5]))))
             print("interrupted", model.n_iter_ > 0, finite, flush=True)
+        # Interrupted before its first step, a fit leaves the starting point.
+        model = LinearRegressionGD()
+        import signal, threading
+        X, y = np.tile(X, (5, 1)), np.tile(y, 5)
+        threading.Timer(0.3, signal.raise_signal, (signal.SIGINT,)).start()
+        try:
+            model.fit(X, y)
+        except KeyboardInterrupt:
+            print("early", model.n_iter_, model.predict(X[:1]).shape, flush=True)
         """
     )
     process = subprocess.Popen(
@@ -247,21 +341,13 @@ def test_ctrl_c_stops_a_fit_and_leaves_the_estimator_usable(tmp_path):
         pass
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    assert out.strip() == "interrupted True True", err
+    lines = out.splitlines()
+    assert lines[0] == "interrupted True True", err
+    assert lines[1].startswith("early ") and lines[1].endswith(" (1,)"), err
 
 
 @parametrize_with_checks(
-    [LinearRegressionGD(), LinearRegressionGD(batch_size=8, random_state=0)],
-    expected_failed_checks=lambda estimator: (
-        {
-            "check_sample_weight_equivalence_on_dense_data": (
-                "mini-batches of weighted rows and of repeated rows differ, so SGD "
-                "takes different steps; full batches pass this check"
-            )
-        }
-        if estimator.batch_size
-        else {}
-    ),
+    [LinearRegressionGD(), LinearRegressionGD(batch_size=8, random_state=0)]
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_scikit_learn_estimator_checks(estimator, check):

@@ -88,29 +88,40 @@ def _weights(sample_weight, n, dtype):
             "weight per row of X"
         )
     raise_for_invalid_weights(weights)
+    largest = float(np.max(weights))
+    if largest == 0:
+        raise ValueError("sample_weight sums to zero; at least one weight must be positive")
+    # The loss divides by the weights' sum, so scaling them all by a power of two changes
+    # nothing but the range: bring the largest to [0.5, 1), so that neither the sum nor
+    # its reciprocal can overflow, for weights near the float limits too.
+    exponent = math.frexp(largest)[1]
+    if not -500 < exponent < 500:
+        weights = np.ldexp(weights.astype(np.float64), -exponent)
     weights = np.ascontiguousarray(weights, dtype=dtype)
     weight_sum = math.fsum(weights.astype(np.float64))
     if weight_sum == 0:
         raise ValueError(
-            "sample_weight sums to zero; at least one weight must be positive"
-        )
-    if not math.isfinite(weight_sum):
-        raise ValueError(
-            "sample_weight sums to infinity; divide the weights by their largest value"
+            f"sample_weight sums to zero in {np.dtype(dtype).name}; its positive values "
+            "underflow there, so use weights nearer to 1"
         )
     return weights, weight_sum
 
 
+def real_number(value, name):
+    """Return `value` as a float: a real number, or a 0-d array of one; else TypeError."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return float(value)
+
+
 def check_l2(l2):
-    """Return `l2` as a float, or raise ValueError unless it is finite and non-negative."""
-    if (
-        not isinstance(l2, numbers.Real)
-        or isinstance(l2, bool)
-        or not math.isfinite(l2)
-        or l2 < 0
-    ):
+    """Return `l2` as a float; raise unless it is a finite number >= 0."""
+    value = real_number(l2, "l2")
+    if not math.isfinite(value) or value < 0:
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return float(l2)
+    return value
 
 
 def _gradient_of_w(problem, grad_coef):
@@ -248,15 +259,12 @@ def linear_step(X, y, w, b, learning_rate, *, sample_weight=None, l2=0.0):
             "w must be a writable float32 or float64 ndarray in native byte order, "
             f"since linear_step updates it in place; got {got}"
         )
-    if (
-        not isinstance(learning_rate, numbers.Real)
-        or isinstance(learning_rate, bool)
-        or not math.isfinite(learning_rate)
-        or learning_rate <= 0
-    ):
+    rate = real_number(learning_rate, "learning_rate")
+    if not math.isfinite(rate) or rate <= 0:
         raise ValueError(
             f"learning_rate must be a positive finite number, got {learning_rate!r}"
         )
+    learning_rate = rate
 
     l2 = check_l2(l2)
     problem = LinearProblem(X, y, w, b, sample_weight)

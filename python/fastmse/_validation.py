@@ -21,7 +21,11 @@ def as_real_array(value, name):
             f"{name}.filled(value)"
         )
 
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:
+        # NumPy's message for a ragged list does not say which argument it was.
+        raise ValueError(f"{name} could not be converted to an array: {error}") from None
     dtype = array.dtype
     if dtype.kind == "f" and dtype.itemsize in (4, 8):
         target = dtype.newbyteorder("=")

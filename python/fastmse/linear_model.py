@@ -3,6 +3,7 @@
 Needs scikit-learn (``pip install fastmse[sklearn]``), whose estimator API it follows.
 """
 
+import contextlib
 import math
 import numbers
 import sys
@@ -24,6 +25,8 @@ __all__ = ["LinearRegressionGD"]
 _POWER_ITERATIONS = 50
 # A progress bar is redrawn about this often (seconds), so small fits run in few calls.
 _PROGRESS_INTERVAL = 0.1
+# partial_fit calls whose loss rises past this multiple of the first call's have diverged.
+_PARTIAL_FIT_GROWTH = 10.0
 
 
 class LinearRegressionGD(RegressorMixin, BaseEstimator):
@@ -160,17 +163,23 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             when a fixed learning rate makes the loss diverge.
         """
         self._check_params()
-        X, y, weights, weight_sum = self._validate_fit_data(
-            X, y, sample_weight, reset=True
-        )
-        coef, intercept = self._initial_point(y, weights)
-        self._random = check_random_state(self.random_state)
-        self.loss_curve_ = []
-        self.n_iter_ = 0
+        with self._restored_on_error():
+            X, y, weights, weight_sum = self._validate_fit_data(
+                X, y, sample_weight, reset=True
+            )
+            self._random = check_random_state(self.random_state)
+            # With an intercept, the fit runs on centered features, with the intercept
+            # fixed at its optimum, the (weighted) mean of y: the coefficients' curvature
+            # then no longer depends on the features' means or on the intercept.
+            offset = _column_means(X, weights, weight_sum) if self.fit_intercept else None
+            coef, intercept = self._initial_point(y, weights)
+            self._start_fitted_attributes(coef, intercept)
 
-        fit = self._make_fit(X, y, weights, weight_sum, coef, intercept, full_fit=True)
-        self.learning_rate_ = self._set_rate(fit, X, weights, weight_sum)
-        self._run(fit, self.max_iter)
+            fit = self._make_fit(
+                X, y, weights, weight_sum, coef, intercept, offset, full_fit=True
+            )
+            self.learning_rate_ = self._set_rate(fit, X, weights, weight_sum, offset)
+            self._run(fit, self.max_iter)
         if fit.status == "running" and self.tol is not None:
             warnings.warn(
                 f"LinearRegressionGD stopped at max_iter={self.max_iter} before reaching "
@@ -200,23 +209,26 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         first = not hasattr(self, "coef_")
         if first:
             self._check_params()
-        X, y, weights, weight_sum = self._validate_fit_data(
-            X, y, sample_weight, reset=first
-        )
-        if first:
-            coef, intercept = self._initial_point(y, weights)
-            self._random = check_random_state(self.random_state)
-            self.loss_curve_ = []
-            self.n_iter_ = 0
-        else:
-            coef, intercept = self._current_point(y)
+        with self._restored_on_error():
+            X, y, weights, weight_sum = self._validate_fit_data(
+                X, y, sample_weight, reset=first
+            )
+            if first:
+                self._random = check_random_state(self.random_state)
+                coef, intercept = self._initial_point(y, weights)
+                self._start_fitted_attributes(coef, intercept)
+            else:
+                coef, intercept = self._coef.copy(), self._intercept.copy()
 
-        fit = self._make_fit(X, y, weights, weight_sum, coef, intercept, full_fit=False)
-        if first:
-            self.learning_rate_ = self._set_rate(fit, X, weights, weight_sum)
-        else:
-            fit.learning_rate = self.learning_rate_
-        self._run(fit, 1)
+            fit = self._make_fit(
+                X, y, weights, weight_sum, coef, intercept, None, full_fit=False
+            )
+            if first:
+                self.learning_rate_ = self._set_rate(fit, X, weights, weight_sum, None)
+            else:
+                fit.learning_rate = self.learning_rate_
+            self._run(fit, 1)
+            self._check_partial_fit_loss(fit)
         return self
 
     def predict(self, X):
@@ -238,32 +250,26 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
 
     def _check_params(self):
         rate = self.learning_rate
-        if not (isinstance(rate, str) and rate == "auto") and not _positive(rate):
-            raise ValueError(
-                f"learning_rate must be 'auto' or a positive finite number, got {rate!r}"
-            )
-        for name, minimum in (("max_iter", 1), ("n_iter_no_change", 1), ("verbose", 0)):
-            value = getattr(self, name)
-            if (
-                not isinstance(value, numbers.Integral)
-                or isinstance(value, bool)
-                or (value < minimum)
+        if not (isinstance(rate, str) and rate == "auto"):
+            if isinstance(rate, str) or _real(rate, "learning_rate") <= 0 or not (
+                math.isfinite(rate)
             ):
                 raise ValueError(
-                    f"{name} must be an integer >= {minimum}, got {value!r}"
+                    f"learning_rate must be 'auto' or a positive finite number, got {rate!r}"
                 )
-        if self.batch_size is not None and (
-            not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1
-        ):
-            raise ValueError(
-                f"batch_size must be None or an integer >= 1, got {self.batch_size!r}"
-            )
-        if self.tol is not None and not _non_negative(self.tol):
-            raise ValueError(
-                f"tol must be None or a finite number >= 0, got {self.tol!r}"
-            )
-        if not _non_negative(self.l2):
+        for name, minimum in (("max_iter", 1), ("n_iter_no_change", 1), ("verbose", 0)):
+            _check_integer(getattr(self, name), name, minimum)
+        if self.batch_size is not None:
+            _check_integer(self.batch_size, "batch_size", 1, "None or an integer")
+        if self.tol is not None and not _non_negative(_real(self.tol, "tol")):
+            raise ValueError(f"tol must be None or a finite number >= 0, got {self.tol!r}")
+        if not _non_negative(_real(self.l2, "l2")):
             raise ValueError(f"l2 must be a finite number >= 0, got {self.l2!r}")
+        for name in ("fit_intercept", "shuffle"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(
+                    f"{name} must be True or False, got {getattr(self, name)!r}"
+                )
 
     def _validate_fit_data(self, X, y, sample_weight, reset):
         X, y = validate_data(
@@ -291,6 +297,24 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         weights, weight_sum = _weights(sample_weight, X.shape[0], X.dtype)
         return X, y, weights, weight_sum
 
+    @contextlib.contextmanager
+    def _restored_on_error(self):
+        """Leave the estimator as it was when the block raises.
+
+        A KeyboardInterrupt after the starting point was set keeps the coefficients of
+        the last completed step instead, which _start_fitted_attributes and _run keep
+        consistent at every point.
+        """
+        saved = dict(self.__dict__)
+        try:
+            yield
+        except BaseException as error:
+            started = self.__dict__.get("_coef") is not saved.get("_coef")
+            if not (isinstance(error, KeyboardInterrupt) and started):
+                self.__dict__.clear()
+                self.__dict__.update(saved)
+            raise
+
     def _initial_point(self, y, weights):
         """Zero coefficients, and the intercept at the (weighted) mean of y."""
         self._multi_output = y.ndim == 2
@@ -298,14 +322,17 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         coef = np.zeros((k, self.n_features_in_))
         intercept = np.zeros(k)
         if self.fit_intercept:
-            targets = y.reshape(len(y), k).astype(np.float64)
-            intercept = np.average(targets, axis=0, weights=weights)
+            targets = y.reshape(len(y), k)
+            intercept = np.average(targets, axis=0, weights=weights).astype(np.float64)
         return coef, intercept
 
-    def _current_point(self, y):
-        return self._coef.copy(), self._intercept.copy()
+    def _start_fitted_attributes(self, coef, intercept):
+        """Set every fitted attribute to the starting point, before any step."""
+        self._coef, self._intercept = coef.copy(), intercept.copy()
+        self.loss_curve_ = []
+        self._set_public_attributes()
 
-    def _make_fit(self, X, y, weights, weight_sum, coef, intercept, full_fit):
+    def _make_fit(self, X, y, weights, weight_sum, coef, intercept, offset, full_fit):
         batch = self.batch_size or 0
         seed = int(self._random.randint(0, 2**63 - 1, dtype=np.int64))
         return _core.LinearFit(
@@ -315,10 +342,12 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             weight_sum,
             coef,
             intercept,
+            x_offset=offset,
             learning_rate=1.0,
             auto_rate=self.learning_rate == "auto",
             l2=float(self.l2),
-            fit_intercept=bool(self.fit_intercept),
+            # Centered fits keep the intercept at its optimum: no steps for it.
+            fit_intercept=bool(self.fit_intercept) and offset is None,
             batch_size=batch,
             shuffle=bool(self.shuffle),
             seed=seed,
@@ -328,7 +357,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             stop_early=full_fit and self.tol is not None,
         )
 
-    def _set_rate(self, fit, X, weights, weight_sum):
+    def _set_rate(self, fit, X, weights, weight_sum, offset):
         """Set and return the step size: the user's, or 1 / (a bound on the curvature)."""
         if self.learning_rate != "auto":
             fit.learning_rate = float(self.learning_rate)
@@ -343,7 +372,12 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         if batch is not None and batch < n:
             # Gower et al. (2019), "SGD: general analysis and improved rates": the
             # expected smoothness of b-row batches sampled without replacement.
-            rows = np.einsum("ij,ij->i", X, X, dtype=np.float64) + self.fit_intercept
+            rows = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+            if offset is not None:
+                # Squared norms of the centered rows, without a centered copy of X.
+                rows += offset @ offset - 2 * np.einsum("ij,j->i", X, offset, dtype=np.float64)
+            elif self.fit_intercept:
+                rows += 1.0
             w = np.ones(n) if weights is None else weights.astype(np.float64)
             row_max = 2 * np.max(w * rows) * n / weight_sum / k + 2 * self.l2
             curvature = (n - batch) / (batch * (n - 1)) * row_max + n * (batch - 1) / (
@@ -369,7 +403,9 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
                 fit.run(epochs)
         finally:
             self.loss_curve_ = earlier + fit.losses
-            self._keep(fit)
+            self._coef, self._intercept = fit.coef, fit.intercept
+            self.learning_rate_ = fit.learning_rate
+            self._set_public_attributes()
 
         if fit.status == "overflow":
             raise ValueError(
@@ -386,6 +422,23 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
                 "learning_rate='auto'"
             )
 
+    def _check_partial_fit_loss(self, fit):
+        """Raise when partial fits have made the loss blow up.
+
+        Each call's data may differ, so a later call's loss may well exceed the first
+        one's; a tenfold rise, or a non-finite loss, is taken as divergence.
+        """
+        first, last = self.loss_curve_[0], self.loss_curve_[-1]
+        if math.isfinite(last) and last <= _PARTIAL_FIT_GROWTH * first:
+            return
+        raise ValueError(
+            f"LinearRegressionGD.partial_fit diverged: with learning_rate="
+            f"{fit.learning_rate:g} the loss reached {last:.6g}, more than "
+            f"{_PARTIAL_FIT_GROWTH:g} times the first call's {first:.6g}; scale the "
+            "features (for example with sklearn.preprocessing.StandardScaler) or lower "
+            "the learning rate"
+        )
+
     def _run_with_progress(self, fit, epochs):
         bar = _ProgressBar(epochs)
         done, chunk = 0, 1
@@ -393,26 +446,29 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             while done < epochs and fit.status == "running":
                 start = time.perf_counter()
                 part = min(chunk, epochs - done)
-                fit.run(part)
+                bar.update(len(fit.run(part)), fit.last_loss)
                 done += part
-                bar.update(part, fit.last_loss)
                 elapsed = time.perf_counter() - start
                 chunk = max(1, int(part * _PROGRESS_INTERVAL / max(elapsed, 1e-9)))
         finally:
             bar.close()
 
-    def _keep(self, fit):
-        """Copy the fit's coefficients into the fitted attributes."""
-        self._coef = fit.coef
-        self._intercept = fit.intercept
+    def _set_public_attributes(self):
+        """Derive coef_, intercept_ and n_iter_ from the float64 coefficients."""
         self.n_iter_ = len(self.loss_curve_)
-        self.learning_rate_ = fit.learning_rate
         if self._multi_output:
             self.coef_ = self._coef.astype(self._dtype)
             self.intercept_ = self._intercept.astype(self._dtype)
         else:
             self.coef_ = self._coef[0].astype(self._dtype)
             self.intercept_ = float(self._intercept[0])
+
+
+def _column_means(X, weights, weight_sum):
+    """The (weighted) mean of each column of X, summed in float64 without a copy of X."""
+    if weights is None:
+        return X.mean(axis=0, dtype=np.float64)
+    return np.einsum("i,ij->j", weights, X, dtype=np.float64) / weight_sum
 
 
 class _ProgressBar:
@@ -440,19 +496,19 @@ class _ProgressBar:
             self._bar.close()
 
 
-def _positive(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
+def _real(value, name):
+    """Return a real number parameter as a float; raise TypeError for anything else."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def _check_integer(value, name, minimum, kind="an integer"):
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {kind} >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {kind} >= {minimum}, got {value!r}")
 
 
 def _non_negative(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )
+    return math.isfinite(value) and value >= 0
