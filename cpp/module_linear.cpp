@@ -32,7 +32,7 @@ template <class T>
 LinearData<T> linear_data(const py::array& x, const py::object& y, const py::object& weights,
                           double weight_sum, int64_t k) {
     require(x.ndim() == 2 && is_c_contiguous(x) && py::dtype::of<T>().equal(x.dtype()),
-            "X must be a C-contiguous 2-d float array");
+            "X must be a C-contiguous, aligned 2-d float array");
     LinearData<T> data{static_cast<const T*>(x.data()), x.shape(0), x.shape(1), nullptr, k,
                        nullptr, weight_sum};
     require(data.n > 0 && data.d > 0 && k > 0, "X and the coefficients must not be empty");
@@ -43,14 +43,14 @@ LinearData<T> linear_data(const py::array& x, const py::object& y, const py::obj
                               (target.ndim() == 2 && target.shape(0) == data.n &&
                                target.shape(1) == k);
         require(shape_ok && is_c_contiguous(target) && py::dtype::of<T>().equal(target.dtype()),
-                "y must be C-contiguous, in X's dtype, of shape (n,) or (n, k)");
+                "y must be C-contiguous, aligned, in X's dtype, of shape (n,) or (n, k)");
         data.y = static_cast<const T*>(target.data());
     }
     if (!weights.is_none()) {
         const auto w = weights.cast<py::array>();
         require(w.ndim() == 1 && w.shape(0) == data.n && is_c_contiguous(w) &&
                     py::dtype::of<T>().equal(w.dtype()),
-                "sample_weight must be C-contiguous, in X's dtype, of shape (n,)");
+                "sample_weight must be C-contiguous, aligned, in X's dtype, of shape (n,)");
         data.weights = static_cast<const T*>(w.data());
     }
     require(weight_sum > 0.0, "weight_sum must be positive");

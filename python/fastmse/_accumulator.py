@@ -38,8 +38,8 @@ class MSEAccumulator:
     part and exactly across parts, then rounded once, so two splits of the same data
     give the same bits, unless the exact sum lies within about ``n * 2**-106`` of itself
     from a rounding boundary; they then differ by one unit in the last place.
-    `fastmse.mse` sums pairwise in float64 instead and may differ from this result by a
-    unit or two in the last place.
+    `fastmse.mse` sums pairwise in float64 instead, within ``(23 + log2(n)) * 2**-53``
+    of the exact value, so the two may differ by a few units in the last place.
 
     Examples
     --------
