@@ -148,8 +148,8 @@ class Operands {
                            pointers[Problem::weights], pointers[Problem::out], n);
 
         if (present_[Problem::out] && !contiguous_[Problem::out]) {
-            copy(Problem::out, slice_base(Problem::out, slice), begin, n,
-                 pointers[Problem::out], false);
+            copy(Problem::out, slice_base(Problem::out, slice), begin, n, pointers[Problem::out],
+                 false);
         }
         return sums;
     }
@@ -318,8 +318,7 @@ std::vector<Sums> reduce_slices_typed(const Problem& problem) {
             const int64_t count = std::min(kBlockSlices<T>, extent - offset);
             const int64_t begin = chunk * kChunk;
             Sums sums[kBlockSlices<T>];
-            operands.run_block(first, count, begin, std::min(kChunk, size - begin), kernel,
-                               sums);
+            operands.run_block(first, count, begin, std::min(kChunk, size - begin), kernel, sums);
             for (int64_t j = 0; j < count; ++j) store(first + j, chunk, sums[j]);
         });
     } else {
@@ -410,16 +409,15 @@ double stream_sum(const T* a, const T* b, int64_t n) {
 }
 
 template <class T>
-ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* weights,
-                                  int64_t n) {
+ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* weights, int64_t n) {
     const KernelSet<T>& set = kernels<T>();
     const int64_t chunks = ceil_div(n, kChunk);
     std::vector<ExactSums> partial(chunks);
     parallel_for(chunks, threads_for(n), [&](int64_t chunk) {
         const int64_t begin = chunk * kChunk;
         const T* w = weights != nullptr ? weights + begin : nullptr;
-        partial[chunk] = set.reduce_exact(y_true + begin, y_pred + begin, w,
-                                          std::min(kChunk, n - begin));
+        partial[chunk] =
+            set.reduce_exact(y_true + begin, y_pred + begin, w, std::min(kChunk, n - begin));
     });
 
     ExactSums total{0.0, 0.0, 0.0, 0.0};
@@ -430,8 +428,7 @@ ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* wei
 template Sums reduce_contiguous(const float*, const float*, const float*, int64_t);
 template Sums reduce_contiguous(const double*, const double*, const double*, int64_t);
 template ExactSums reduce_exact_contiguous(const float*, const float*, const float*, int64_t);
-template ExactSums reduce_exact_contiguous(const double*, const double*, const double*,
-                                           int64_t);
+template ExactSums reduce_exact_contiguous(const double*, const double*, const double*, int64_t);
 template double stream_sum(const float*, const float*, int64_t);
 template double stream_sum(const double*, const double*, int64_t);
 

@@ -40,8 +40,7 @@ Sums reduce_contiguous(const T* y_true, const T* y_pred, const T* weights, int64
 // The double-double sums of squared errors and weights of contiguous arrays (exact.hpp).
 // Chunks add up in chunk order; weights may be null.
 template <class T>
-ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* weights,
-                                  int64_t n);
+ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* weights, int64_t n);
 
 // Sum of a + b over contiguous arrays, on all threads: the bandwidth probe of bench/.
 template <class T>

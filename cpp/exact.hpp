@@ -32,8 +32,7 @@ struct TwoSum {
     inline __attribute__((always_inline)) void add(V x) {
         const V total = Vec::add(sum, x);
         const V virtual_x = Vec::sub(total, sum);
-        const V lost = Vec::add(Vec::sub(sum, Vec::sub(total, virtual_x)),
-                                Vec::sub(x, virtual_x));
+        const V lost = Vec::add(Vec::sub(sum, Vec::sub(total, virtual_x)), Vec::sub(x, virtual_x));
         sum = total;
         error = Vec::add(error, lost);
     }

@@ -76,8 +76,10 @@ void linear_sums(const LinearData<T>& data, const int64_t* index, int64_t first,
     const auto kernel = linear_kernel<T>();
     parallel_for(blocks, threads_for(count * d * k), [&](int64_t block) {
         const int64_t begin = block * rows_per_block;
-        const LinearRows<T> rows{data.x, d, data.y, k, data.weights, index, first + begin,
-                                 std::min(rows_per_block, count - begin), coef, intercept};
+        const LinearRows<T> rows{
+            data.x,       d,        data.y,        k,
+            data.weights, index,    first + begin, std::min(rows_per_block, count - begin),
+            coef,         intercept};
         kernel(rows, sums.data() + block * stride);
     });
 
@@ -146,8 +148,7 @@ std::vector<double> LinearFit<T>::plain_intercept(const std::vector<double>& coe
 
 // With residuals r of the same model, sum r * (x - offset) = sum r * x - offset * sum r.
 template <class T>
-void LinearFit<T>::center(double* coef_grad, const double* intercept_grad,
-                          size_t outputs) const {
+void LinearFit<T>::center(double* coef_grad, const double* intercept_grad, size_t outputs) const {
     const size_t d = offset_.size();
     for (size_t j = 0; j < outputs && d; ++j) {
         for (size_t c = 0; c < d; ++c) coef_grad[j * d + c] -= offset_[c] * intercept_grad[j];
@@ -213,8 +214,8 @@ double LinearFit<T>::penalty() const {
 }
 
 template <class T>
-void LinearFit<T>::take_step(const double* coef_grad, const double* intercept_grad,
-                             double scale, bool add_penalty) {
+void LinearFit<T>::take_step(const double* coef_grad, const double* intercept_grad, double scale,
+                             bool add_penalty) {
     const double rate = options_.learning_rate;
     const double penalty = add_penalty ? 2.0 * options_.l2 : 0.0;
     for (size_t j = 0; j < coef_.size(); ++j) {
@@ -345,8 +346,8 @@ StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
         if (poll()) return StepResult::stopped;
         const int64_t count = std::min(options_.batch_size, n - first);
         const std::vector<double> plain = plain_intercept(coef_, intercept_);
-        linear_sums(data_, order_.empty() ? nullptr : order_.data(), first, count,
-                    coef_.data(), plain.data(), sums_);
+        linear_sums(data_, order_.empty() ? nullptr : order_.data(), first, count, coef_.data(),
+                    plain.data(), sums_);
         center(sums_.data(), sums_.data() + k * d, static_cast<size_t>(k));
         loss_sum += sums_[k * d + k];
         const double scale = 2.0 * norm * static_cast<double>(n) / static_cast<double>(count);
@@ -428,14 +429,14 @@ void LinearFit<T>::run(int64_t epochs, std::vector<double>& losses,
     }
 }
 
-template void linear_sums(const LinearData<float>&, const int64_t*, int64_t, int64_t,
-                          const double*, const double*, std::vector<double>&);
+template void linear_sums(const LinearData<float>&, const int64_t*, int64_t, int64_t, const double*,
+                          const double*, std::vector<double>&);
 template void linear_sums(const LinearData<double>&, const int64_t*, int64_t, int64_t,
                           const double*, const double*, std::vector<double>&);
 template LinearGradient linear_gradient(const LinearData<float>&, const double*, const double*,
                                         double);
-template LinearGradient linear_gradient(const LinearData<double>&, const double*,
-                                        const double*, double);
+template LinearGradient linear_gradient(const LinearData<double>&, const double*, const double*,
+                                        double);
 template class LinearFit<float>;
 template class LinearFit<double>;
 

@@ -147,7 +147,8 @@ py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::obj
     Problem problem = make_problem(y_true, y_pred, weights, outer_dims);
     set_loss(problem, loss, delta);
     const int64_t n = element_count(y_true);
-    const std::vector<Sums> slices = without_gil_if_large(n, [&] { return reduce_slices(problem); });
+    const std::vector<Sums> slices =
+        without_gil_if_large(n, [&] { return reduce_slices(problem); });
 
     const auto count = static_cast<py::ssize_t>(slices.size());
     py::array_t<double> squares(count), weight_sums(count);
@@ -282,8 +283,7 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
 // The double-double sums of squared errors and of weights (zero without weights) of 1-d
 // contiguous arrays of one native float dtype, as (squares_hi, squares_lo, weights_hi,
 // weights_lo).
-py::tuple exact_sums(const py::array& y_true, const py::array& y_pred,
-                     const py::object& weights) {
+py::tuple exact_sums(const py::array& y_true, const py::array& y_pred, const py::object& weights) {
     Problem problem = make_problem(y_true, y_pred, weights, 0);
     const int needed = py::array::c_style | kAlignedFlag;
     bool contiguous = problem.shape.size() == 1 && (y_true.flags() & needed) == needed &&

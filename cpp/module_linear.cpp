@@ -33,15 +33,15 @@ LinearData<T> linear_data(const py::array& x, const py::object& y, const py::obj
                           double weight_sum, int64_t k) {
     require(x.ndim() == 2 && is_c_contiguous(x) && py::dtype::of<T>().equal(x.dtype()),
             "X must be a C-contiguous, aligned 2-d float array");
-    LinearData<T> data{static_cast<const T*>(x.data()), x.shape(0), x.shape(1), nullptr, k,
-                       nullptr, weight_sum};
+    LinearData<T> data{
+        static_cast<const T*>(x.data()), x.shape(0), x.shape(1), nullptr, k, nullptr, weight_sum};
     require(data.n > 0 && data.d > 0 && k > 0, "X and the coefficients must not be empty");
 
     if (!y.is_none()) {
         const auto target = y.cast<py::array>();
-        const bool shape_ok = (target.ndim() == 1 && k == 1 && target.shape(0) == data.n) ||
-                              (target.ndim() == 2 && target.shape(0) == data.n &&
-                               target.shape(1) == k);
+        const bool shape_ok =
+            (target.ndim() == 1 && k == 1 && target.shape(0) == data.n) ||
+            (target.ndim() == 2 && target.shape(0) == data.n && target.shape(1) == k);
         require(shape_ok && is_c_contiguous(target) && py::dtype::of<T>().equal(target.dtype()),
                 "y must be C-contiguous, aligned, in X's dtype, of shape (n,) or (n, k)");
         data.y = static_cast<const T*>(target.data());
@@ -68,10 +68,9 @@ int64_t output_count(const Coefficients& coef, const Coefficients& intercept, in
 }
 
 template <class T>
-py::tuple value_and_grad_typed(const py::array& x, const py::object& y,
-                               const py::object& weights, double weight_sum,
-                               const Coefficients& coef, const Coefficients& intercept,
-                               double l2) {
+py::tuple value_and_grad_typed(const py::array& x, const py::object& y, const py::object& weights,
+                               double weight_sum, const Coefficients& coef,
+                               const Coefficients& intercept, double l2) {
     const int64_t k = output_count(coef, intercept, x.ndim() == 2 ? x.shape(1) : 0);
     const LinearData<T> data = linear_data<T>(x, y, weights, weight_sum, k);
     const LinearGradient grad = without_gil_if_large(data.n * data.d * k, [&] {
@@ -84,10 +83,9 @@ py::tuple value_and_grad_typed(const py::array& x, const py::object& y,
     return py::make_tuple(grad.loss, grad_coef, grad_intercept);
 }
 
-py::tuple linear_value_and_grad(const py::array& x, const py::object& y,
-                                const py::object& weights, double weight_sum,
-                                const Coefficients& coef, const Coefficients& intercept,
-                                double l2) {
+py::tuple linear_value_and_grad(const py::array& x, const py::object& y, const py::object& weights,
+                                double weight_sum, const Coefficients& coef,
+                                const Coefficients& intercept, double l2) {
     DType dtype;
     require(native_float_dtype(x, &dtype), "X must be float32 or float64 in native byte order");
     if (dtype == DType::f32) {
@@ -110,8 +108,8 @@ bool python_signal_raised() {
 class PyLinearFit {
   public:
     PyLinearFit(py::array x, py::object y, py::object weights, double weight_sum,
-                const Coefficients& coef, const Coefficients& intercept,
-                const py::object& offset, const FitOptions& options)
+                const Coefficients& coef, const Coefficients& intercept, const py::object& offset,
+                const FitOptions& options)
         : x_(std::move(x)), y_(std::move(y)), weights_(std::move(weights)) {
         DType dtype;
         require(native_float_dtype(x_, &dtype),
@@ -183,9 +181,7 @@ class PyLinearFit {
         }
     }
 
-    double learning_rate() const {
-        return f32_ ? f32_->learning_rate() : f64_->learning_rate();
-    }
+    double learning_rate() const { return f32_ ? f32_->learning_rate() : f64_->learning_rate(); }
 
     void set_learning_rate(double rate) {
         require(rate > 0.0 && std::isfinite(rate), "learning_rate must be positive and finite");
@@ -220,9 +216,9 @@ class PyLinearFit {
 
 PyLinearFit make_fit(py::array x, py::object y, py::object weights, double weight_sum,
                      const Coefficients& coef, const Coefficients& intercept,
-                     const py::object& x_offset, double learning_rate, bool auto_rate, double l2, bool fit_intercept,
-                     int64_t batch_size, bool shuffle, uint64_t seed, double tol,
-                     int n_iter_no_change, bool momentum, bool stop_early) {
+                     const py::object& x_offset, double learning_rate, bool auto_rate, double l2,
+                     bool fit_intercept, int64_t batch_size, bool shuffle, uint64_t seed,
+                     double tol, int n_iter_no_change, bool momentum, bool stop_early) {
     require(batch_size >= 0, "batch_size must not be negative");
     require(n_iter_no_change >= 1, "n_iter_no_change must be at least 1");
     FitOptions options;
@@ -237,8 +233,8 @@ PyLinearFit make_fit(py::array x, py::object y, py::object weights, double weigh
     options.n_iter_no_change = n_iter_no_change;
     options.momentum = momentum;
     options.stop_early = stop_early;
-    return PyLinearFit(std::move(x), std::move(y), std::move(weights), weight_sum, coef,
-                       intercept, x_offset, options);
+    return PyLinearFit(std::move(x), std::move(y), std::move(weights), weight_sum, coef, intercept,
+                       x_offset, options);
 }
 
 }  // namespace
@@ -250,16 +246,15 @@ void bind_linear(py::module_& m) {
 
     py::class_<PyLinearFit>(m, "LinearFit")
         .def(py::init(&make_fit), py::arg("X"), py::arg("y"), py::arg("weights"),
-             py::arg("weight_sum"), py::arg("coef"), py::arg("intercept"),
-             py::arg("x_offset"), py::arg("learning_rate"), py::arg("auto_rate"), py::arg("l2"),
-             py::arg("fit_intercept"), py::arg("batch_size"), py::arg("shuffle"),
-             py::arg("seed"), py::arg("tol"), py::arg("n_iter_no_change"),
-             py::arg("momentum"), py::arg("stop_early"))
+             py::arg("weight_sum"), py::arg("coef"), py::arg("intercept"), py::arg("x_offset"),
+             py::arg("learning_rate"), py::arg("auto_rate"), py::arg("l2"),
+             py::arg("fit_intercept"), py::arg("batch_size"), py::arg("shuffle"), py::arg("seed"),
+             py::arg("tol"), py::arg("n_iter_no_change"), py::arg("momentum"),
+             py::arg("stop_early"))
         .def("curvature", &PyLinearFit::curvature, py::arg("iterations"))
         .def("run", &PyLinearFit::run, py::arg("epochs"))
         .def_property_readonly("status", &PyLinearFit::status)
-        .def_property("learning_rate", &PyLinearFit::learning_rate,
-                      &PyLinearFit::set_learning_rate)
+        .def_property("learning_rate", &PyLinearFit::learning_rate, &PyLinearFit::set_learning_rate)
         .def_property_readonly("last_loss", &PyLinearFit::last_loss)
         .def_property_readonly("losses", &PyLinearFit::losses)
         .def_property_readonly("start_loss", &PyLinearFit::start_loss)

@@ -268,9 +268,8 @@ template <class T, MapOp kOp, Loss kLoss, bool kWeighted, bool kStream>
 Sums map_chunk(const MapArguments<T>& a) {
     Sums sums = sum_leaves(a.n, [&](int64_t i, int64_t count) {
         const T* leaf_weights = kWeighted ? a.weights + i : nullptr;
-        return map_leaf<T, kOp, kLoss, kWeighted, kStream>(a.y_true + i, a.y_pred + i,
-                                                           leaf_weights, a.delta, a.scale,
-                                                           a.out + i, count);
+        return map_leaf<T, kOp, kLoss, kWeighted, kStream>(a.y_true + i, a.y_pred + i, leaf_weights,
+                                                           a.delta, a.scale, a.out + i, count);
     });
     // Streaming stores are weakly ordered: make them visible before the caller reads out.
     if (kStream) Vec::stream_fence();

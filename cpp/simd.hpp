@@ -36,10 +36,10 @@ namespace FASTMSE_TARGET {
 // the tree of Vec::sum: halves are paired across vectors, so one horizontal add finishes all
 // four.
 inline void store_sums4(__m256d a, __m256d b, __m256d c, __m256d d, double* out) {
-    const __m256d ab = _mm256_add_pd(_mm256_permute2f128_pd(a, b, 0x20),
-                                     _mm256_permute2f128_pd(a, b, 0x31));
-    const __m256d cd = _mm256_add_pd(_mm256_permute2f128_pd(c, d, 0x20),
-                                     _mm256_permute2f128_pd(c, d, 0x31));
+    const __m256d ab =
+        _mm256_add_pd(_mm256_permute2f128_pd(a, b, 0x20), _mm256_permute2f128_pd(a, b, 0x31));
+    const __m256d cd =
+        _mm256_add_pd(_mm256_permute2f128_pd(c, d, 0x20), _mm256_permute2f128_pd(c, d, 0x31));
     // hadd gives (a, c, b, d); the permute puts them in order.
     _mm256_storeu_pd(out, _mm256_permute4x64_pd(_mm256_hadd_pd(ab, cd), 0xd8));
 }
@@ -160,9 +160,7 @@ struct Vec {
     static void store(double* p, V v) { vst1q_f64(p, v); }
     static void store(float* p, V v) { vst1_f32(p, vcvt_f32_f64(v)); }
     static void store_first(double* p, V v, int) { p[0] = vgetq_lane_f64(v, 0); }
-    static void store_first(float* p, V v, int) {
-        p[0] = static_cast<float>(vgetq_lane_f64(v, 0));
-    }
+    static void store_first(float* p, V v, int) { p[0] = static_cast<float>(vgetq_lane_f64(v, 0)); }
     static void stream(double* p, V v) { store(p, v); }
     static void stream(float* p, V v) { store(p, v); }
     static void stream_fence() {}

@@ -42,8 +42,8 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
     std::mt19937_64 rng(42);
     std::normal_distribution<double> normal;
     std::uniform_real_distribution<double> uniform(0.0, 2.0);
-    const std::vector<int64_t> lengths = {1,   2,   3,   7,    8,    9,    15,   16,   17,
-                                          31,  32,  33,  63,   64,   65,   255,  256,  257,
+    const std::vector<int64_t> lengths = {1,   2,   3,   7,    8,    9,    15,   16,  17,
+                                          31,  32,  33,  63,   64,   65,   255,  256, 257,
                                           511, 512, 513, 1023, 1025, 4097, 8191, 8192};
     for (int64_t n : lengths) {
         for (int offset = 0; offset < 3; ++offset) {
@@ -95,8 +95,8 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
                     break;
                 }
             }
-            set.map(fastmse::MapOp::gradient, fastmse::Loss::absolute, delta, tp, pp, nullptr,
-                    1.0, slopes.data(), n, false);
+            set.map(fastmse::MapOp::gradient, fastmse::Loss::absolute, delta, tp, pp, nullptr, 1.0,
+                    slopes.data(), n, false);
             for (int64_t i = 0; i < n; ++i) {
                 const double d = static_cast<double>(pp[i]) - tp[i];
                 const T sign = static_cast<T>((d > 0) - (d < 0));
@@ -111,8 +111,9 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
                 // Streaming stores need 64-byte alignment: offset 0 starts on a 64-byte line.
                 T* op = align64(out.data()) + offset;
                 const bool aligned = offset == 0;
-                const fastmse::Sums mapped = set.map(fastmse::MapOp::gradient, fastmse::Loss::squared, 0.0, tp, pp,
-                                                     nullptr, scale, op, n, stream && aligned);
+                const fastmse::Sums mapped =
+                    set.map(fastmse::MapOp::gradient, fastmse::Loss::squared, 0.0, tp, pp, nullptr,
+                            scale, op, n, stream && aligned);
                 expect(mapped.squares == plain.squares, where + " map sum equals reduce");
                 for (int64_t i = 0; i < n; ++i) {
                     const double expected = scale * (static_cast<double>(pp[i]) - tp[i]);
@@ -139,8 +140,8 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
 
     std::vector<T> bad(100, T(1));
     bad[57] = T(-1);
-    expect(set.sum_weights(bad.data(), 100).weight_check > 0, std::string(table.name) +
-                                                                  " negative weight found");
+    expect(set.sum_weights(bad.data(), 100).weight_check > 0,
+           std::string(table.name) + " negative weight found");
     bad[57] = static_cast<T>(NAN);
     expect(std::isnan(set.sum_weights(bad.data(), 100).weight_check),
            std::string(table.name) + " NaN weight found");
@@ -170,10 +171,16 @@ void check_linear(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
 
                 for (int variant = 0; variant < 3; ++variant) {
                     const bool indexed = variant == 1, targets = variant != 2;
-                    const fastmse::LinearRows<T> rows{
-                        x.data(), d,      targets ? y.data() : nullptr, k, w.data(),
-                        indexed ? index.data() : nullptr, 1, count, coef.data(),
-                        intercept.data()};
+                    const fastmse::LinearRows<T> rows{x.data(),
+                                                      d,
+                                                      targets ? y.data() : nullptr,
+                                                      k,
+                                                      w.data(),
+                                                      indexed ? index.data() : nullptr,
+                                                      1,
+                                                      count,
+                                                      coef.data(),
+                                                      intercept.data()};
                     set.linear_block(rows, sums.data());
 
                     std::vector<long double> expected(k * d + k + 1, 0.0L);
@@ -199,9 +206,9 @@ void check_linear(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
                     for (size_t j = 0; j < expected.size(); ++j) {
                         ok = ok && std::fabs(sums[j] - expected[j]) <= 1e-13L * scale;
                     }
-                    expect(ok, std::string(table.name) + " " + dtype + " linear_block d=" +
-                                   std::to_string(d) + " k=" + std::to_string(k) +
-                                   " rows=" + std::to_string(count) +
+                    expect(ok, std::string(table.name) + " " + dtype +
+                                   " linear_block d=" + std::to_string(d) +
+                                   " k=" + std::to_string(k) + " rows=" + std::to_string(count) +
                                    " variant=" + std::to_string(variant));
                 }
             }
@@ -241,8 +248,8 @@ void check_exact(const fastmse::KernelTable& table, const fastmse::KernelSet<T>&
         }
         const fastmse::ExactSums plain = set.reduce_exact(t.data(), p.data(), nullptr, n);
         const fastmse::ExactSums with = set.reduce_exact(t.data(), p.data(), w.data(), n);
-        const std::string what = std::string(table.name) + " " + dtype +
-                                 " reduce_exact n=" + std::to_string(n);
+        const std::string what =
+            std::string(table.name) + " " + dtype + " reduce_exact n=" + std::to_string(n);
         auto near = [](double hi, double lo, long double expected) {
             const long double got = static_cast<long double>(hi) + lo;
             return std::fabs(got - expected) <= 1e-18L * expected;
