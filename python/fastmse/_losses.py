@@ -142,7 +142,10 @@ def rmse(y_true, y_pred, *, axis=None, sample_weight=None):
     3.5355339059327378
     """
     value = mse(y_true, y_pred, axis=axis, sample_weight=sample_weight)
-    return math.sqrt(value) if isinstance(value, float) else np.sqrt(value)
+    if isinstance(value, float):
+        return math.sqrt(value)
+    # Through out=, so that a 0-d result stays an array, as mse returns it.
+    return np.sqrt(value, out=value)
 
 
 def squared_error(y_true, y_pred, *, out=None):
@@ -393,10 +396,12 @@ def _broadcast(array, shape):
 def _sum_to_shape(full, shape):
     """Sum `full` over the axes that broadcasting added or stretched to reach `shape`."""
     lead = full.ndim - len(shape)
-    summed = full.sum(axis=tuple(range(lead))) if lead else full
-    stretched = tuple(
-        d for d, extent in enumerate(shape) if extent == 1 and summed.shape[d] != 1
-    )
-    if stretched:
-        summed = summed.sum(axis=stretched, keepdims=True)
+    # inf + -inf is NaN, as in the kernels, which do not warn about it either.
+    with np.errstate(invalid="ignore"):
+        summed = full.sum(axis=tuple(range(lead))) if lead else full
+        stretched = tuple(
+            d for d, extent in enumerate(shape) if extent == 1 and summed.shape[d] != 1
+        )
+        if stretched:
+            summed = summed.sum(axis=stretched, keepdims=True)
     return np.asarray(summed).reshape(shape)
