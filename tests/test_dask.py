@@ -505,9 +505,12 @@ def test_fit_warns_at_max_iter(client, regression):
 def test_docstring_examples(client):
     import doctest
 
-    failures, tests = doctest.testmod(fmd)
-    assert tests > 0
-    assert failures == 0
+    from fastmse.dask import _linear, _losses
+
+    for module in (_losses, _linear):
+        failures, tests = doctest.testmod(module)
+        assert tests > 0
+        assert failures == 0
 
 
 # A worker that dies mid-computation. Keep this test last: the cluster has one worker
