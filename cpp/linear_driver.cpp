@@ -22,9 +22,9 @@ auto linear_kernel() {
     }
 }
 
-// Rows per block: about 128 KiB of X in float64, so a block's rows stay in L2 while the next
-// block streams in, and at least 16 rows per output, so the k x d partial sums of a block
-// stay small next to the block's rows. Depends on the shape alone, which fixes the order of
+// Rows per block: about 128 KiB of X in float64, so that a block's rows stay in L2 while the
+// next block streams in. At least 16 rows per output keep the k x d partial sums of a block
+// small next to its rows. The count depends on the shape alone, which fixes the order of
 // every sum.
 int64_t block_rows(int64_t d, int64_t k) {
     const int64_t by_size = (int64_t{16384} + d * k - 1) / (d * k);
@@ -199,8 +199,9 @@ double LinearFit<T>::curvature(int iterations, const std::function<bool()>& inte
             v[j] = hv;
         }
 
-        // The Rayleigh quotient approaches the top eigenvalue from below, and the step
-        // 1 / estimate stays safe while it is above half of it; 1e-4 is ample.
+        // The Rayleigh quotient approaches the top eigenvalue from below. A small shortfall
+        // is harmless, because a step that raises the loss past its start halves an
+        // automatic rate (full_batch_step), so a change below 1e-4 ends the iterations.
         const bool settled = std::fabs(rayleigh - estimate) <= 1e-4 * rayleigh;
         estimate = rayleigh;
         if (settled) break;
@@ -237,10 +238,10 @@ void LinearFit<T>::restore(const std::vector<double>& coef, const std::vector<do
     momentum_t_ = 1.0;
 }
 
-// One full-batch step. With momentum, the gradient is taken at the look-ahead point
-// x + beta * (x - x_previous) (Nesterov), and beta drops to zero whenever the step points
-// uphill from x (O'Donoghue and Candes' adaptive restart), which keeps the speed-up of
-// momentum on ill-conditioned data without its oscillations.
+// One full-batch step. With momentum, the gradient is taken at Nesterov's look-ahead point
+// x + beta * (x - x_previous). beta drops to zero whenever the step points uphill from x
+// (O'Donoghue and Candes' adaptive restart). This keeps the speed-up of momentum on
+// ill-conditioned data without its oscillations.
 template <class T>
 StepResult LinearFit<T>::full_batch_step() {
     std::vector<double> point_coef = coef_, point_intercept = intercept_;
@@ -312,11 +313,11 @@ StepResult LinearFit<T>::full_batch_step() {
 // One epoch of mini-batch steps over the rows in a fresh random order. Each batch's gradient
 // is scaled by n / (batch rows), which makes it an unbiased estimate of the full gradient.
 //
-// The result is the average of the iterates (Polyak and Juditsky), which for least squares
-// converges at a constant rate where the last iterate only hovers around the minimum at a
-// distance that grows with the rate (Bach and Moulines, 2013). The average restarts at
-// epochs 1, 2, 4, 8, ..., so it always covers the latest half of the epochs or more, and
-// the early iterates far from the minimum drop out.
+// The result is the average of the iterates (Polyak and Juditsky). For least squares with a
+// constant rate, the average converges to the minimum (Bach and Moulines, 2013), while the
+// last iterate keeps hovering around it at a distance that grows with the rate. The average
+// restarts at epochs 1, 2, 4, 8, ..., so it covers the latest half of the epochs or more,
+// and the early iterates far from the minimum drop out.
 template <class T>
 StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
     const int64_t n = data_.n, d = data_.d, k = data_.k;
@@ -383,9 +384,9 @@ StepResult LinearFit<T>::mini_batch_epoch(const std::function<bool()>& poll) {
 // that no rate fits (such as gradients that overflow on the way), so the fit ends.
 template <class T>
 StepResult LinearFit<T>::halve_rate() {
-    constexpr int kMostHalvings = 64;
+    constexpr int kMaxHalvings = 64;
     options_.learning_rate /= 2.0;
-    if (++halvings_ <= kMostHalvings) return StepResult::retried;
+    if (++halvings_ <= kMaxHalvings) return StepResult::retried;
     status_ = FitStatus::diverged;
     return StepResult::stopped;
 }

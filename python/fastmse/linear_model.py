@@ -21,7 +21,7 @@ from ._linear import _weights
 
 __all__ = ["LinearRegressionGD"]
 
-# Power iterations for the curvature at most; they stop once the estimate settles.
+# The most power iterations for the curvature. They stop sooner once the estimate settles.
 _POWER_ITERATIONS = 50
 # A progress bar is redrawn about this often (seconds), so small fits run in few calls.
 _PROGRESS_INTERVAL = 0.1
@@ -35,7 +35,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
     Each step reads the design matrix once: a block of rows forms its residuals and adds
     its share of the gradient while it is in cache (see `fastmse.linear_value_and_grad`).
     Full batches use Nesterov's accelerated gradient, restarted whenever a step points
-    uphill; mini-batches use stochastic gradient descent over shuffled rows with a
+    uphill. Mini-batches use stochastic gradient descent over shuffled rows with a
     constant rate, and return the average of the iterates over the latest half of the
     epochs, which removes most of the batches' noise. The loops run in C++ without the
     GIL, and Ctrl-C stops them between steps.
@@ -426,7 +426,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         """Raise when partial fits have made the loss blow up.
 
         Each call's data may differ, so a later call's loss may well exceed the first
-        one's; a tenfold rise, or a non-finite loss, is taken as divergence.
+        one's. A tenfold rise, or a non-finite loss, counts as divergence.
         """
         first, last = self.loss_curve_[0], self.loss_curve_[-1]
         if math.isfinite(last) and last <= _PARTIAL_FIT_GROWTH * first:
@@ -465,7 +465,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
 
 
 def _column_means(X, weights, weight_sum):
-    """The (weighted) mean of each column of X, summed in float64 without a copy of X."""
+    """Return the (weighted) mean of each column of X, summed in float64 without a copy."""
     if weights is None:
         return X.mean(axis=0, dtype=np.float64)
     return np.einsum("i,ij->j", weights, X, dtype=np.float64) / weight_sum
