@@ -24,21 +24,9 @@ class LinearProblem:
                 f"X has shape {X.shape} but must be 2-d, of shape (n_samples, n_features)"
             )
         n, d = X.shape
-        if n == 0 or d == 0:
-            raise ValueError(
-                f"X has shape {X.shape}; it needs at least one sample and one feature"
-            )
-
         y = as_real_array(y, "y")
-        if y.ndim not in (1, 2) or y.shape[0] != n:
-            raise ValueError(
-                f"y has shape {y.shape} but X has shape {X.shape}; y must have shape "
-                f"({n},) or ({n}, n_outputs)"
-            )
+        k = check_linear_shapes(X.shape, y.shape)
         self.single_output = y.ndim == 1
-        k = 1 if self.single_output else y.shape[1]
-        if k == 0:
-            raise ValueError(f"y has shape {y.shape}; it needs at least one output")
 
         w = as_real_array(w, "w")
         expected = (d,) if self.single_output else (d, k)
@@ -68,6 +56,24 @@ class LinearProblem:
         )
 
 
+def check_linear_shapes(x_shape, y_shape):
+    """Return the number of outputs of X and y of these shapes, or raise ValueError."""
+    n, d = x_shape
+    if n == 0 or d == 0:
+        raise ValueError(
+            f"X has shape {x_shape}; it needs at least one sample and one feature"
+        )
+    if len(y_shape) not in (1, 2) or y_shape[0] != n:
+        raise ValueError(
+            f"y has shape {y_shape} but X has shape {x_shape}; y must have shape "
+            f"({n},) or ({n}, n_outputs)"
+        )
+    k = 1 if len(y_shape) == 1 else y_shape[1]
+    if k == 0:
+        raise ValueError(f"y has shape {y_shape}; it needs at least one output")
+    return k
+
+
 def _intercepts(b, k, single_output):
     """Return the intercept(s) `b` as a float64 array of shape (k,)."""
     b = as_real_array(b, "b")
@@ -90,7 +96,9 @@ def _weights(sample_weight, n, dtype):
     raise_for_invalid_weights(weights)
     largest = float(np.max(weights))
     if largest == 0:
-        raise ValueError("sample_weight sums to zero; at least one weight must be positive")
+        raise ValueError(
+            "sample_weight sums to zero; at least one weight must be positive"
+        )
     # The loss divides by the weights' sum, so scaling them all by a power of two changes
     # nothing but the range: bring the largest to [0.5, 1), so that neither the sum nor
     # its reciprocal can overflow, for weights near the float limits too.

@@ -171,7 +171,9 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             # With an intercept, the fit runs on centered features, with the intercept
             # fixed at its optimum, the (weighted) mean of y: the coefficients' curvature
             # then no longer depends on the features' means or on the intercept.
-            offset = _column_means(X, weights, weight_sum) if self.fit_intercept else None
+            offset = (
+                _column_means(X, weights, weight_sum) if self.fit_intercept else None
+            )
             coef, intercept = self._initial_point(y, weights)
             self._start_fitted_attributes(coef, intercept)
 
@@ -180,14 +182,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             )
             self.learning_rate_ = self._set_rate(fit, X, weights, weight_sum, offset)
             self._run(fit, self.max_iter)
-        if fit.status == "running" and self.tol is not None:
-            warnings.warn(
-                f"LinearRegressionGD stopped at max_iter={self.max_iter} before reaching "
-                f"tol={self.tol}; raise max_iter, or scale the features (for example with "
-                "sklearn.preprocessing.StandardScaler) to speed up convergence",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self._warn_unless_converged(fit, "sklearn.preprocessing.StandardScaler")
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
@@ -251,8 +246,10 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
     def _check_params(self):
         rate = self.learning_rate
         if not (isinstance(rate, str) and rate == "auto"):
-            if isinstance(rate, str) or _real(rate, "learning_rate") <= 0 or not (
-                math.isfinite(rate)
+            if (
+                isinstance(rate, str)
+                or _real(rate, "learning_rate") <= 0
+                or not (math.isfinite(rate))
             ):
                 raise ValueError(
                     f"learning_rate must be 'auto' or a positive finite number, got {rate!r}"
@@ -262,7 +259,9 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         if self.batch_size is not None:
             _check_integer(self.batch_size, "batch_size", 1, "None or an integer")
         if self.tol is not None and not _non_negative(_real(self.tol, "tol")):
-            raise ValueError(f"tol must be None or a finite number >= 0, got {self.tol!r}")
+            raise ValueError(
+                f"tol must be None or a finite number >= 0, got {self.tol!r}"
+            )
         if not _non_negative(_real(self.l2, "l2")):
             raise ValueError(f"l2 must be a finite number >= 0, got {self.l2!r}")
         for name in ("fit_intercept", "shuffle"):
@@ -296,6 +295,19 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             )
         weights, weight_sum = _weights(sample_weight, X.shape[0], X.dtype)
         return X, y, weights, weight_sum
+
+    def _warn_unless_converged(self, fit, scaler):
+        """Warn when the fit ran out of epochs before reaching tol; `scaler` names a
+        scaler for the advice."""
+        if fit.status != "running" or self.tol is None:
+            return
+        warnings.warn(
+            f"LinearRegressionGD stopped at max_iter={self.max_iter} before reaching "
+            f"tol={self.tol}; raise max_iter, or scale the features (for example with "
+            f"{scaler}) to speed up convergence",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     @contextlib.contextmanager
     def _restored_on_error(self):
@@ -375,7 +387,9 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             rows = np.einsum("ij,ij->i", X, X, dtype=np.float64)
             if offset is not None:
                 # Squared norms of the centered rows, without a centered copy of X.
-                rows += offset @ offset - 2 * np.einsum("ij,j->i", X, offset, dtype=np.float64)
+                rows += offset @ offset - 2 * np.einsum(
+                    "ij,j->i", X, offset, dtype=np.float64
+                )
             elif self.fit_intercept:
                 rows += 1.0
             w = np.ones(n) if weights is None else weights.astype(np.float64)

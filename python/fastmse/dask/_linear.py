@@ -2,13 +2,13 @@
 
 import contextlib
 import math
-import warnings
 
 import dask
 import dask.array as da
 import numpy as np
 
 from .. import _core
+from .._linear import check_linear_shapes
 from ._losses import (
     _SPLIT_EVERY,
     _as_dask_array,
@@ -17,7 +17,6 @@ from ._losses import (
 )
 
 try:
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils.validation import check_is_fitted
 
     from ..linear_model import LinearRegressionGD as _InMemoryLinearRegressionGD
@@ -148,14 +147,7 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
             )
             self._choose_rate(fit, data.k)
             self._run_steps(fit, self.max_iter)
-        if fit.status == "running" and self.tol is not None:
-            warnings.warn(
-                f"LinearRegressionGD stopped at max_iter={self.max_iter} before reaching "
-                f"tol={self.tol}; raise max_iter, or scale the features (for example with "
-                "dask_ml.preprocessing.StandardScaler) to speed up convergence",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self._warn_unless_converged(fit, "dask_ml.preprocessing.StandardScaler")
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
@@ -393,20 +385,9 @@ class _LinearData:
     def __init__(self, X, y, sample_weight):
         X = _design_matrix(X)
         n, d = X.shape
-        if n == 0 or d == 0:
-            raise ValueError(
-                f"X has shape {X.shape}; it needs at least one sample and one feature"
-            )
         y = _as_dask_array(y, "y")
-        if y.ndim not in (1, 2) or y.shape[0] != n:
-            raise ValueError(
-                f"y has shape {y.shape} but X has shape {X.shape}; y must have shape "
-                f"({n},) or ({n}, n_outputs)"
-            )
+        k = check_linear_shapes(X.shape, y.shape)
         self.multi_output = y.ndim == 2
-        k = y.shape[1] if self.multi_output else 1
-        if k == 0:
-            raise ValueError(f"y has shape {y.shape}; it needs at least one output")
         weights = None
         if sample_weight is not None:
             weights = _as_dask_array(sample_weight, "sample_weight")
