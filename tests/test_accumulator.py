@@ -142,6 +142,9 @@ def test_invalid_use_raises():
         )
     with pytest.raises(TypeError, match="can only merge an MSEAccumulator, not float"):
         fm.MSEAccumulator().merge(1.0)
+    accumulator = fm.MSEAccumulator().update([1.0], [2.0])
+    with pytest.raises(ValueError, match="cannot merge an accumulator into itself"):
+        accumulator.merge(accumulator)
     with pytest.raises(ValueError, match="cannot merge an accumulator of axis=0"):
         fm.MSEAccumulator().merge(fm.MSEAccumulator(axis=0).update([[1.0]], [[1.0]]))
     with pytest.raises(ValueError, match="negative value"):

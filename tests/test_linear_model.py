@@ -256,6 +256,14 @@ def test_bad_parameters_raise(diabetes, params, message):
         LinearRegressionGD(**params).fit(*diabetes)
 
 
+def test_strings_are_not_numbers(diabetes):
+    X, y = diabetes
+    with pytest.raises(TypeError, match="X has dtype <U"):
+        LinearRegressionGD().fit(X.astype(str), y)
+    with pytest.raises(TypeError, match="y has dtype <U"):
+        LinearRegressionGD().fit(X, y.astype(str))
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

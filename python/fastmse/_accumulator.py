@@ -117,6 +117,11 @@ class MSEAccumulator:
             raise TypeError(
                 f"can only merge an MSEAccumulator, not {type(other).__name__}"
             )
+        if other is self:
+            raise ValueError(
+                "cannot merge an accumulator into itself; merge a copy "
+                "(copy.deepcopy) to count its data twice"
+            )
         if other.axis != self.axis:
             raise ValueError(
                 f"cannot merge an accumulator of axis={other.axis!r} into one of "

@@ -271,6 +271,11 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
                 )
 
     def _validate_fit_data(self, X, y, sample_weight, reset):
+        for name, value in (("X", X), ("y", y)):
+            dtype = np.asarray(value).dtype
+            if dtype.kind in "US":
+                # NumPy would parse numeric strings; fastmse's kernels take numbers only.
+                raise TypeError(f"{name} has dtype {dtype}, not numbers")
         X, y = validate_data(
             self,
             X,
