@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -59,6 +60,14 @@ LinearData<T> linear_data(const py::array& x, const py::object& y, const py::obj
 
 using Coefficients = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
+// A copy of a float64 array's values. Arrays unpickled by Dask's workers may be misaligned,
+// so the bytes are copied rather than read as doubles in place.
+std::vector<double> values_of(const Coefficients& array) {
+    std::vector<double> values(static_cast<size_t>(array.size()));
+    std::memcpy(values.data(), array.data(), values.size() * sizeof(double));
+    return values;
+}
+
 // The number of outputs k of coefficients (k, d) and intercepts (k,), after checking them.
 int64_t output_count(const Coefficients& coef, const Coefficients& intercept, int64_t d) {
     require(coef.ndim() == 2 && coef.shape(1) == d, "coef must have shape (k, d)");
@@ -73,8 +82,10 @@ py::tuple value_and_grad_typed(const py::array& x, const py::object& y, const py
                                const Coefficients& intercept, double l2) {
     const int64_t k = output_count(coef, intercept, x.ndim() == 2 ? x.shape(1) : 0);
     const LinearData<T> data = linear_data<T>(x, y, weights, weight_sum, k);
+    const std::vector<double> coef_values = values_of(coef);
+    const std::vector<double> intercept_values = values_of(intercept);
     const LinearGradient grad = without_gil_if_large(data.n * data.d * k, [&] {
-        return linear_gradient(data, coef.data(), intercept.data(), l2);
+        return linear_gradient(data, coef_values.data(), intercept_values.data(), l2);
     });
 
     Coefficients grad_coef({k, data.d}), grad_intercept(k);
@@ -115,14 +126,14 @@ class PyLinearFit {
         require(native_float_dtype(x_, &dtype),
                 "X must be float32 or float64 in native byte order");
         const int64_t k = output_count(coef, intercept, x_.ndim() == 2 ? x_.shape(1) : 0);
-        std::vector<double> c(coef.data(), coef.data() + coef.size());
-        std::vector<double> b(intercept.data(), intercept.data() + intercept.size());
+        std::vector<double> c = values_of(coef);
+        std::vector<double> b = values_of(intercept);
         std::vector<double> shift;
         if (!offset.is_none()) {
             const auto values = offset.cast<Coefficients>();
             require(values.ndim() == 1 && values.shape(0) == x_.shape(1),
                     "x_offset must have shape (d,)");
-            shift.assign(values.data(), values.data() + values.size());
+            shift = values_of(values);
         }
         if (dtype == DType::f32) {
             f32_ = std::make_unique<LinearFit<float>>(
