@@ -111,6 +111,9 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
     (array([ 2., -1.]), 0.5)
     """
 
+    # The scaler that error messages and warnings suggest for badly scaled features.
+    _scaler = "sklearn.preprocessing.StandardScaler"
+
     def __init__(
         self,
         learning_rate="auto",
@@ -182,7 +185,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             )
             self.learning_rate_ = self._set_rate(fit, X, weights, weight_sum, offset)
             self._run(fit, self.max_iter)
-        self._warn_unless_converged(fit, "sklearn.preprocessing.StandardScaler")
+        self._warn_unless_converged(fit)
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
@@ -301,15 +304,14 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
         weights, weight_sum = _weights(sample_weight, X.shape[0], X.dtype)
         return X, y, weights, weight_sum
 
-    def _warn_unless_converged(self, fit, scaler):
-        """Warn when the fit ran out of epochs before reaching tol; `scaler` names a
-        scaler for the advice."""
+    def _warn_unless_converged(self, fit):
+        """Warn when the fit ran out of epochs before reaching tol."""
         if fit.status != "running" or self.tol is None:
             return
         warnings.warn(
             f"LinearRegressionGD stopped at max_iter={self.max_iter} before reaching "
             f"tol={self.tol}; raise max_iter, or scale the features (for example with "
-            f"{scaler}) to speed up convergence",
+            f"{self._scaler}) to speed up convergence",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -407,7 +409,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             raise ValueError(
                 "LinearRegressionGD cannot choose a learning rate: the curvature of the "
                 f"loss is {curvature}, beyond what float64 holds; scale X and y (for "
-                "example with sklearn.preprocessing.StandardScaler)"
+                f"example with {self._scaler})"
             )
         fit.learning_rate = 1.0 / curvature if curvature > 0 else 1.0
         return fit.learning_rate
@@ -430,14 +432,14 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"LinearRegressionGD cannot fit: at the starting point the loss is "
                 f"{fit.start_loss:.6g} and its gradient is beyond what float64 holds; "
-                "scale X and y (for example with sklearn.preprocessing.StandardScaler)"
+                f"scale X and y (for example with {self._scaler})"
             )
         if fit.status == "diverged":
             raise ValueError(
                 f"LinearRegressionGD diverged: with learning_rate={fit.learning_rate:g} "
                 f"the loss reached {fit.last_loss:.6g}, above its starting value "
                 f"{fit.start_loss:.6g}; scale the features (for example with "
-                "sklearn.preprocessing.StandardScaler), lower the learning rate, or use "
+                f"{self._scaler}), lower the learning rate, or use "
                 "learning_rate='auto'"
             )
 
@@ -454,7 +456,7 @@ class LinearRegressionGD(RegressorMixin, BaseEstimator):
             f"LinearRegressionGD.partial_fit diverged: with learning_rate="
             f"{fit.learning_rate:g} the loss reached {last:.6g}, more than "
             f"{_PARTIAL_FIT_GROWTH:g} times the first call's {first:.6g}; scale the "
-            "features (for example with sklearn.preprocessing.StandardScaler) or lower "
+            f"features (for example with {self._scaler}) or lower "
             "the learning rate"
         )
 

@@ -1,6 +1,5 @@
 """LinearRegressionGD on Dask arrays: the data on the cluster, the fit loop on the driver."""
 
-import contextlib
 import math
 
 import dask
@@ -20,7 +19,6 @@ try:
     from sklearn.utils.validation import check_is_fitted
 
     from ..linear_model import LinearRegressionGD as _InMemoryLinearRegressionGD
-    from ..linear_model import _ProgressBar
 except ImportError as error:
     _SKLEARN_IMPORT_ERROR = error
 
@@ -37,15 +35,10 @@ except ImportError as error:
 
 __all__ = ["LinearRegressionGD"]
 
-# Power iterations for the curvature at most, as in fastmse.LinearRegressionGD.
-_POWER_ITERATIONS = 50
 # A loss above this factor times its starting value has diverged (as in the C++ fit).
 _GROWTH = 1.0 + 1e-9
 # Halvings of an automatic rate after which a fit counts as diverged.
 _MAX_HALVINGS = 64
-# partial_fit calls whose loss rises past this multiple of the first call's have
-# diverged, as in fastmse.LinearRegressionGD.
-_PARTIAL_FIT_GROWTH = 10.0
 # Weights whose largest value has a binary exponent outside this range are scaled by a
 # power of two, as in fastmse.LinearRegressionGD, so their sum cannot overflow.
 _WEIGHT_EXPONENTS = (-500, 500)
@@ -106,6 +99,8 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
     (array([ 2., -1.]), 0.5)
     """
 
+    _scaler = "dask_ml.preprocessing.StandardScaler"
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model from zero coefficients, on data that stays on the cluster.
 
@@ -135,7 +130,7 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
         """
         self._check_params()
         self._reject_mini_batches()
-        with _restored_on_error(self):
+        with self._restored_on_error():
             data = _LinearData(X, y, sample_weight)
             self._start(data)
             # With an intercept, the fit runs on centered features, with the intercept
@@ -145,9 +140,11 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
             fit = _DaskFit(
                 self, data, self._coef, self._intercept, offset, full_fit=True
             )
-            self._choose_rate(fit, data.k)
-            self._run_steps(fit, self.max_iter)
-        self._warn_unless_converged(fit, "dask_ml.preprocessing.StandardScaler")
+            self.learning_rate_ = self._set_rate(
+                fit, data.X, None, data.weight_sum, None
+            )
+            self._run(fit, self.max_iter)
+        self._warn_unless_converged(fit)
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
@@ -171,7 +168,7 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
         if first:
             self._check_params()
         self._reject_mini_batches()
-        with _restored_on_error(self):
+        with self._restored_on_error():
             data = _LinearData(X, y, sample_weight)
             if first:
                 self._start(data)
@@ -181,11 +178,13 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
 
             fit = _DaskFit(self, data, coef, intercept, None, full_fit=False)
             if first:
-                self._choose_rate(fit, data.k)
+                self.learning_rate_ = self._set_rate(
+                    fit, data.X, None, data.weight_sum, None
+                )
             else:
                 fit.learning_rate = self.learning_rate_
-            self._run_steps(fit, 1)
-            self._raise_if_partial_fit_diverged(fit)
+            self._run(fit, 1)
+            self._check_partial_fit_loss(fit)
         return self
 
     def predict(self, X):
@@ -247,7 +246,7 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
         else:
             self._intercept = np.zeros(data.k)
         self.loss_curve_ = []
-        self._publish()
+        self._set_public_attributes()
 
     def _check_like_earlier_calls(self, data):
         if data.d != self.n_features_in_:
@@ -266,96 +265,6 @@ class LinearRegressionGD(_InMemoryLinearRegressionGD):
                 f"{len(self._intercept)}"
             )
         self._dtype = data.dtype
-
-    def _choose_rate(self, fit, k):
-        """Set the step size: the user's, or 1 / (a bound on the curvature)."""
-        if self.learning_rate != "auto":
-            fit.learning_rate = float(self.learning_rate)
-        else:
-            # The loss divides by k * sum(w); curvature() returns the Hessian's top
-            # eigenvalue for one output.
-            curvature = fit.curvature(_POWER_ITERATIONS) / k + 2 * self.l2
-            if not math.isfinite(curvature):
-                raise ValueError(
-                    "LinearRegressionGD cannot choose a learning rate: the curvature of "
-                    f"the loss is {curvature}, beyond what float64 holds; scale X and y"
-                )
-            fit.learning_rate = 1.0 / curvature if curvature > 0 else 1.0
-        self.learning_rate_ = fit.learning_rate
-
-    def _run_steps(self, fit, epochs):
-        """Run up to `epochs` steps and keep the result, also on KeyboardInterrupt."""
-        earlier = self.loss_curve_
-        try:
-            if self.verbose:
-                bar = _ProgressBar(epochs)
-                try:
-                    for _ in range(epochs):
-                        if fit.status != "running":
-                            break
-                        bar.update(len(fit.run(1)), fit.last_loss)
-                finally:
-                    bar.close()
-            else:
-                fit.run(epochs)
-        finally:
-            self.loss_curve_ = earlier + fit.losses
-            self._coef, self._intercept = fit.coef, fit.intercept
-            self.learning_rate_ = fit.learning_rate
-            self._publish()
-
-        if fit.status == "overflow":
-            raise ValueError(
-                f"LinearRegressionGD cannot fit: at the starting point the loss is "
-                f"{fit.start_loss:.6g} and its gradient is beyond what float64 holds; "
-                "scale X and y"
-            )
-        if fit.status == "diverged":
-            raise ValueError(
-                f"LinearRegressionGD diverged: with learning_rate={fit.learning_rate:g} "
-                f"the loss reached {fit.last_loss:.6g}, above its starting value "
-                f"{fit.start_loss:.6g}; scale the features, lower the learning rate, or "
-                "use learning_rate='auto'"
-            )
-
-    def _raise_if_partial_fit_diverged(self, fit):
-        first, last = self.loss_curve_[0], self.loss_curve_[-1]
-        if math.isfinite(last) and last <= _PARTIAL_FIT_GROWTH * first:
-            return
-        raise ValueError(
-            f"LinearRegressionGD.partial_fit diverged: with learning_rate="
-            f"{fit.learning_rate:g} the loss reached {last:.6g}, more than "
-            f"{_PARTIAL_FIT_GROWTH:g} times the first call's {first:.6g}; scale the "
-            "features or lower the learning rate"
-        )
-
-    def _publish(self):
-        """Set coef_, intercept_ and n_iter_ from the float64 coefficients."""
-        self.n_iter_ = len(self.loss_curve_)
-        if self._multi_output:
-            self.coef_ = self._coef.astype(self._dtype)
-            self.intercept_ = self._intercept.astype(self._dtype)
-        else:
-            self.coef_ = self._coef[0].astype(self._dtype)
-            self.intercept_ = float(self._intercept[0])
-
-
-@contextlib.contextmanager
-def _restored_on_error(estimator):
-    """Leave the estimator as it was when the block raises.
-
-    A KeyboardInterrupt after the starting point was set keeps the coefficients of the
-    last completed step instead, as fastmse.LinearRegressionGD does.
-    """
-    saved = dict(estimator.__dict__)
-    try:
-        yield
-    except BaseException as error:
-        started = estimator.__dict__.get("_coef") is not saved.get("_coef")
-        if not (isinstance(error, KeyboardInterrupt) and started):
-            estimator.__dict__.clear()
-            estimator.__dict__.update(saved)
-        raise
 
 
 def _design_matrix(X):
@@ -618,7 +527,7 @@ class _DaskFit:
 
         estimate = 0.0
         for _ in range(iterations):
-            # An infinite norm ends the iterations, and _choose_rate reports it.
+            # An infinite norm ends the iterations, and LinearRegressionGD._set_rate reports it.
             with np.errstate(over="ignore", invalid="ignore"):
                 norm = math.sqrt(float(v @ v))
             if not (norm > 0.0) or not math.isfinite(norm):
