@@ -1,7 +1,7 @@
 """fastmse.dask.mse against Dask's own ((a - b) ** 2).mean(), on one local cluster.
 
-Starts a dask.distributed LocalCluster on 127.0.0.1 (two worker processes with one
-thread each, unless told otherwise), persists two random float64 Dask arrays on it, and
+Starts a dask.distributed LocalCluster on 127.0.0.1 (by default two worker
+processes with one thread each), persists two random float64 Dask arrays on it, and
 times both reductions on the same arrays, alternating them, beside a plain a.sum(): the
 scheduling floor of one reduction on the cluster. Prints the median times, the ratio
 (Dask's time over fastmse's, so above 1 means fastmse is faster) and each result's

@@ -96,7 +96,7 @@ enum class MapOp { loss, gradient };
 
 // Rows of a linear model's problem for linear_block: X is C-contiguous with d columns, y (if
 // not null) is C-contiguous with k columns, and the block is the rows index[first + i] (or
-// first + i when index is null) for i < count. coef holds the k outputs' coefficients one
+// first + i when index is null) for i < count. coef contains the k outputs' coefficients one
 // after the other (k x d, output-major) and intercept their k intercepts.
 //
 // linear_block writes k * d + k + 1 sums: sum of w * r_j * x for each output j (k x d), sum

@@ -49,7 +49,7 @@ FASTMSE_LINEAR_INLINE int lanes_of(int64_t v, int64_t d) {
     return static_cast<int>(left < kLanes ? left : kLanes);
 }
 
-// Vector v of a row of kVectors vectors, whose last vector holds `last` lanes (1 to
+// Vector v of a row of kVectors vectors, whose last vector has `last` lanes (1 to
 // kLanes): only the last one needs a test, whose outcome is the same for every row.
 template <int kVectors, class T>
 FASTMSE_LINEAR_INLINE V load_vector(const T* row, int v, int last) {

@@ -71,8 +71,8 @@ struct FitOptions {
 // overflow: the loss or its gradient is not finite at the starting point.
 enum class FitStatus { running, converged, diverged, overflow };
 
-// What one epoch did: took its steps, undid them to retry with a smaller rate, or stopped
-// the fit (diverged, or interrupted mid-epoch).
+// The outcome of one epoch: its steps taken, its steps undone to retry with a smaller rate,
+// or the fit stopped (diverged, or interrupted mid-epoch).
 enum class StepResult { stepped, retried, stopped };
 
 // Gradient descent on one problem. Holds the coefficients between calls of run, so a fit can

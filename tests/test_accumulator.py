@@ -170,4 +170,5 @@ def test_docstring_examples():
     from fastmse import _accumulator
 
     failures, tests = doctest.testmod(_accumulator)
-    assert tests > 0 and failures == 0
+    assert tests > 0
+    assert failures == 0

@@ -58,7 +58,8 @@ def test_value_and_grad_matches_reference(simd_target, rng, dtype, shape, k, wei
 
     assert isinstance(loss, float)
     assert loss == pytest.approx(ref_loss, rel=1e-12)
-    assert grad_w.dtype == dtype and grad_w.shape == w.shape
+    assert grad_w.dtype == dtype
+    assert grad_w.shape == w.shape
     assert_gradient_close(grad_w, ref_w, dtype)
     if k is None:
         assert isinstance(grad_b, float)
@@ -112,7 +113,8 @@ def test_layouts_give_the_bits_of_a_contiguous_copy(rng, layout):
     else:
         other = X.astype(np.int64)
     got = fm.linear_value_and_grad(other, y, w, 0.5)
-    assert got[0] == expected[0] and got[2] == expected[2]
+    assert got[0] == expected[0]
+    assert got[2] == expected[2]
     np.testing.assert_array_equal(got[1], expected[1])
 
 
@@ -138,7 +140,8 @@ def test_results_do_not_depend_on_threads(rng):
     finally:
         fm.set_num_threads(before)
     for loss, grad_w, grad_b in results[1:]:
-        assert loss == results[0][0] and grad_b == results[0][2]
+        assert loss == results[0][0]
+        assert grad_b == results[0][2]
         np.testing.assert_array_equal(grad_w, results[0][1])
 
 
@@ -271,7 +274,9 @@ def test_nan_propagates(rng):
     X = rng.standard_normal((10, 3))
     X[4, 1] = np.nan
     loss, grad_w, grad_b = fm.linear_value_and_grad(X, np.zeros(10), np.ones(3))
-    assert np.isnan(loss) and np.isnan(grad_w).all() and np.isnan(grad_b)
+    assert np.isnan(loss)
+    assert np.isnan(grad_w).all()
+    assert np.isnan(grad_b)
 
 
 def test_docstring_examples():
@@ -280,4 +285,5 @@ def test_docstring_examples():
     from fastmse import _linear
 
     failures, tests = doctest.testmod(_linear)
-    assert tests > 0 and failures == 0
+    assert tests > 0
+    assert failures == 0

@@ -72,7 +72,8 @@ def test_linnerud_three_outputs_match_each_output():
     expected = LinearRegression().fit(X, Y)
     model = LinearRegressionGD().fit(X, Y)
 
-    assert model.coef_.shape == (3, 3) and model.intercept_.shape == (3,)
+    assert model.coef_.shape == (3, 3)
+    assert model.intercept_.shape == (3,)
     for output in range(3):
         assert relative_error(model.coef_[output], expected.coef_[output]) < 1e-6
     np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-6)
@@ -106,7 +107,7 @@ def test_mini_batches_on_shifted_features(diabetes):
     assert round(model.fit(X + 100, y).score(X + 100, y), 3) == round(expected, 3)
 
 
-def test_tiny_rates_on_mini_batches_do_not_count_as_divergence():
+def test_mini_batch_tiny_rate_not_divergent():
     X = np.array([[1.0], [2.0], [3.0], [4.0]])
     model = LinearRegressionGD(
         learning_rate=1e-6, batch_size=2, shuffle=False, max_iter=2, tol=None
@@ -183,7 +184,7 @@ def test_fixed_rate_divergence_raises_with_the_rate_and_loss(diabetes):
         LinearRegressionGD(learning_rate=10.0, batch_size=50).fit(X, y)
 
 
-def test_a_failed_fit_leaves_the_estimator_as_it_was(diabetes):
+def test_failed_fit_restores_estimator(diabetes):
     X, y = diabetes
     model = LinearRegressionGD().fit(X, y)
     coef = model.coef_.copy()
@@ -194,7 +195,8 @@ def test_a_failed_fit_leaves_the_estimator_as_it_was(diabetes):
     fresh = LinearRegressionGD(learning_rate=10.0)
     with pytest.raises(ValueError, match="diverged"):
         fresh.fit(X, y)
-    assert not hasattr(fresh, "coef_") and not hasattr(fresh, "n_features_in_")
+    assert not hasattr(fresh, "coef_")
+    assert not hasattr(fresh, "n_features_in_")
 
 
 def test_diverging_partial_fits_raise(diabetes):
@@ -302,7 +304,8 @@ def test_partial_fit_takes_plain_gradient_steps(diabetes):
 def test_verbose_shows_progress(diabetes, capsys):
     LinearRegressionGD(verbose=1, max_iter=50, tol=None).fit(*diabetes)
     err = capsys.readouterr().err
-    assert "50/50" in err and "loss" in err
+    assert "50/50" in err
+    assert "loss" in err
 
     model = LinearRegressionGD(verbose=1, max_iter=1000).fit(*diabetes)
     assert f"{model.n_iter_}/1000" in capsys.readouterr().err
@@ -351,7 +354,8 @@ def test_ctrl_c_stops_a_fit_and_leaves_the_estimator_usable(tmp_path):
     out, err = process.communicate(timeout=60)
     lines = out.splitlines()
     assert lines[0] == "interrupted True True", err
-    assert lines[1].startswith("early ") and lines[1].endswith(" (1,)"), err
+    assert lines[1].startswith("early "), err
+    assert lines[1].endswith(" (1,)"), err
 
 
 @parametrize_with_checks(
@@ -368,4 +372,5 @@ def test_docstring_examples():
     from fastmse import linear_model
 
     failures, tests = doctest.testmod(linear_model)
-    assert tests > 0 and failures == 0
+    assert tests > 0
+    assert failures == 0

@@ -199,7 +199,7 @@ class MSEAccumulator:
 
 
 def _is_empty_pair(y_true, y_pred):
-    """Whether both inputs are empty arrays of one shape and a real dtype."""
+    """Return whether both inputs are empty arrays of one shape and a real dtype."""
     t = as_real_array(y_true, "y_true")
     p = as_real_array(y_pred, "y_pred")
     return t.size == 0 and t.shape == p.shape

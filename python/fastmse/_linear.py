@@ -100,8 +100,8 @@ def _weights(sample_weight, n, dtype):
             "sample_weight sums to zero; at least one weight must be positive"
         )
     # The loss divides by the weights' sum, so scaling them all by a power of two changes
-    # nothing but the range: bring the largest to [0.5, 1), so that neither the sum nor
-    # its reciprocal can overflow, for weights near the float limits too.
+    # nothing but their range. Bringing the largest to [0.5, 1) keeps the sum and its
+    # reciprocal finite, for weights near the float limits too.
     exponent = math.frexp(largest)[1]
     if not -500 < exponent < 500:
         weights = np.ldexp(weights.astype(np.float64), -exponent)
@@ -133,7 +133,7 @@ def check_l2(l2):
 
 
 def _gradient_of_w(problem, grad_coef):
-    """The coefficient gradient (k, d) reshaped like w and cast to the problem's dtype."""
+    """Return the coefficient gradient (k, d) shaped like w, in the problem's dtype."""
     if problem.single_output:
         return grad_coef[0].astype(problem.dtype)
     return np.ascontiguousarray(grad_coef.T, dtype=problem.dtype)

@@ -21,7 +21,7 @@ from ._linear import _weights
 
 __all__ = ["LinearRegressionGD"]
 
-# The most power iterations for the curvature. They stop sooner once the estimate settles.
+# The maximum number of power iterations for the curvature. Fewer run once it settles.
 _POWER_ITERATIONS = 50
 # A progress bar is redrawn about this often (seconds), so small fits run in few calls.
 _PROGRESS_INTERVAL = 0.1

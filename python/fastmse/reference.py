@@ -167,7 +167,7 @@ def huber_value_and_grad(y_true, y_pred, *, delta=1.0, sample_weight=None):
 
 
 def linear_value_and_grad(X, y, w, b=0.0, *, sample_weight=None, l2=0.0):
-    """A linear model's MSE and gradients, by the two-pass formulas.
+    """Compute a linear model's MSE and gradients by the two-pass formulas.
 
     r = X @ w + b - y; loss = mean(r**2) + l2 * ||w||**2;
     grad_w = 2 / r.size * X.T @ r + 2 * l2 * w; grad_b = 2 / r.size * sum of r over rows.
