@@ -53,6 +53,22 @@ bool has_avx512() {
     return f && dq && bw && vl && os_saves(0xe6);  // plus opmask and the upper ZMM state
 }
 
+// AMD family 19h: Zen 3, which has no AVX-512, and Zen 4, which executes each 512-bit
+// instruction as two 256-bit halves and widens float32 to double at half the rate of two
+// 256-bit conversions. Zen 5 (family 1Ah) and Intel's AVX-512 CPUs widen at full width.
+bool is_amd_family_19h() {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return false;
+    const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // AuthenticAMD
+    if (!amd || !__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+    const unsigned family = (eax >> 8) & 0xf, extended = (eax >> 20) & 0xff;
+    return family == 0xf && family + extended == 0x19;
+}
+
+#else
+
+bool is_amd_family_19h() { return false; }
+
 #endif
 
 const Target kTargets[] = {
@@ -69,8 +85,15 @@ const Target kTargets[] = {
 };
 
 std::atomic<const KernelTable*> g_active{nullptr};
+std::atomic<bool> g_split_conversions{is_amd_family_19h()};
 
 }  // namespace
+
+bool split_conversions() noexcept { return g_split_conversions.load(std::memory_order_relaxed); }
+
+void set_split_conversions(bool split) noexcept {
+    g_split_conversions.store(split, std::memory_order_relaxed);
+}
 
 const KernelTable& active_kernels() { return *g_active.load(std::memory_order_relaxed); }
 

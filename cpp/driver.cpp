@@ -383,12 +383,13 @@ Sums map(const Problem& problem, MapOp op, double scale) {
 }
 
 template <class T>
-Sums reduce_contiguous(const T* y_true, const T* y_pred, const T* weights, int64_t n) {
+Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
+                       int64_t n) {
     const KernelSet<T>& set = kernels<T>();
     return sum_chunks(ceil_div(n, kChunk), threads_for(n), [&](int64_t chunk) {
         const int64_t begin = chunk * kChunk;
         const T* w = weights != nullptr ? weights + begin : nullptr;
-        return set.reduce(Loss::squared, 0.0, y_true + begin, y_pred + begin, w,
+        return set.reduce(loss, delta, y_true + begin, y_pred + begin, w,
                           std::min(kChunk, n - begin));
     });
 }
@@ -425,8 +426,8 @@ ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* wei
     return total;
 }
 
-template Sums reduce_contiguous(const float*, const float*, const float*, int64_t);
-template Sums reduce_contiguous(const double*, const double*, const double*, int64_t);
+template Sums reduce_contiguous(Loss, double, const float*, const float*, const float*, int64_t);
+template Sums reduce_contiguous(Loss, double, const double*, const double*, const double*, int64_t);
 template ExactSums reduce_exact_contiguous(const float*, const float*, const float*, int64_t);
 template ExactSums reduce_exact_contiguous(const double*, const double*, const double*, int64_t);
 template double stream_sum(const float*, const float*, int64_t);

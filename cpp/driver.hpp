@@ -35,7 +35,8 @@ Sums map(const Problem& problem, MapOp op, double scale);
 
 // The same reduction for contiguous arrays of n elements, without the general set-up.
 template <class T>
-Sums reduce_contiguous(const T* y_true, const T* y_pred, const T* weights, int64_t n);
+Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
+                       int64_t n);
 
 // The double-double sums of squared errors and weights of contiguous arrays (exact.hpp).
 // Chunks add up in chunk order; weights may be null.

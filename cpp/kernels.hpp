@@ -12,6 +12,12 @@ namespace fastmse {
 // exactly the leaves of the array.
 constexpr int64_t kChunk = 8192;
 
+// Whether the AVX-512 kernels widen float32 to double four values at a time (HalfVec in
+// simd.hpp) rather than eight. Only the speed differs, never a result. dispatch.cpp sets it
+// from the CPU model at import; tests switch it to compare the two.
+bool split_conversions() noexcept;
+void set_split_conversions(bool split) noexcept;
+
 // Running sums of one reduction: the (weighted) squared errors, the weights, and a weight
 // check that is 0 exactly when every weight is finite and non-negative (see mse.hpp).
 // No member initializers, so that arrays of them cost nothing to create; `Sums{}` is zero.

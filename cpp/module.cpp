@@ -67,18 +67,18 @@ Problem make_problem(const py::array& y_true, const py::array& y_pred, const py:
     return problem;
 }
 
+// The loss named by the Python layer.
+Loss parse_loss(const std::string& name) {
+    if (name == "squared") return Loss::squared;
+    if (name == "absolute") return Loss::absolute;
+    if (name == "huber") return Loss::huber;
+    throw std::invalid_argument("loss must be 'squared', 'absolute' or 'huber', not '" + name +
+                                "'");
+}
+
 // The loss named by the Python layer, with Huber's threshold.
 void set_loss(Problem& problem, const std::string& name, double delta) {
-    if (name == "squared") {
-        problem.loss = Loss::squared;
-    } else if (name == "absolute") {
-        problem.loss = Loss::absolute;
-    } else if (name == "huber") {
-        problem.loss = Loss::huber;
-    } else {
-        throw std::invalid_argument("loss must be 'squared', 'absolute' or 'huber', not '" + name +
-                                    "'");
-    }
+    problem.loss = parse_loss(name);
     problem.delta = delta;
 }
 
@@ -105,41 +105,78 @@ bool is_contiguous_pair(py::handle y_true, py::handle y_pred, DType* dtype) {
            native_float_dtype(p, &p_dtype) && *dtype == p_dtype;
 }
 
-// The sum of squared errors of a contiguous pair (see is_contiguous_pair) and its element
-// count; false for the general path.
-bool sum_contiguous(py::handle y_true, py::handle y_pred, double* sum, int64_t* n) {
+// Whether `weights` can go with a contiguous pair (see is_contiguous_pair) of this dtype and
+// shape without work in Python: None, or one weight per element of 1-D data, itself a plain,
+// C-contiguous, aligned ndarray of the same dtype. Sets *data to the weights or null.
+bool is_contiguous_weights(py::handle weights, const py::array& y_true, DType dtype,
+                           const void** data) {
+    *data = nullptr;
+    if (weights.is_none()) return true;
+    if (!is_exact_ndarray(weights) || y_true.ndim() != 1) return false;
+    const auto w = py::reinterpret_borrow<py::array>(weights);
+    const int needed = py::array::c_style | kAlignedFlag;
+    DType w_dtype;
+    if (w.ndim() != 1 || w.shape(0) != y_true.shape(0) || (w.flags() & needed) != needed ||
+        !native_float_dtype(w, &w_dtype) || w_dtype != dtype) {
+        return false;
+    }
+    *data = w.data();
+    return true;
+}
+
+// The sums of a reduction over every element of a contiguous pair with contiguous weights
+// (see is_contiguous_weights) and the element count; false for the general path.
+bool sum_contiguous(py::handle y_true, py::handle y_pred, py::handle weights, Loss loss,
+                    double delta, Sums* sums, int64_t* n) {
     DType dtype;
     if (!is_contiguous_pair(y_true, y_pred, &dtype)) return false;
     const auto t = py::reinterpret_borrow<py::array>(y_true);
     const auto p = py::reinterpret_borrow<py::array>(y_pred);
+    const void* w;
+    if (!is_contiguous_weights(weights, t, dtype, &w)) return false;
     *n = element_count(t);
 
-    const Sums sums = without_gil_if_large(*n, [&] {
+    *sums = without_gil_if_large(*n, [&] {
         if (dtype == DType::f32) {
-            return reduce_contiguous(static_cast<const float*>(t.data()),
+            return reduce_contiguous(loss, delta, static_cast<const float*>(t.data()),
                                      static_cast<const float*>(p.data()),
-                                     static_cast<const float*>(nullptr), *n);
+                                     static_cast<const float*>(w), *n);
         }
-        return reduce_contiguous(static_cast<const double*>(t.data()),
+        return reduce_contiguous(loss, delta, static_cast<const double*>(t.data()),
                                  static_cast<const double*>(p.data()),
-                                 static_cast<const double*>(nullptr), *n);
+                                 static_cast<const double*>(w), *n);
     });
-    *sum = sums.squares;
     return true;
 }
 
 py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
-    double sum;
+    Sums sums;
     int64_t n;
-    if (!sum_contiguous(y_true, y_pred, &sum, &n)) return py::none();
-    return py::float_(sum / static_cast<double>(n));
+    if (!sum_contiguous(y_true, y_pred, py::none(), Loss::squared, 0.0, &sums, &n)) {
+        return py::none();
+    }
+    return py::float_(sums.squares / static_cast<double>(n));
 }
 
 py::object sse_contiguous(py::handle y_true, py::handle y_pred) {
-    double sum;
+    Sums sums;
     int64_t n;
-    if (!sum_contiguous(y_true, y_pred, &sum, &n)) return py::none();
-    return py::float_(sum);
+    if (!sum_contiguous(y_true, y_pred, py::none(), Loss::squared, 0.0, &sums, &n)) {
+        return py::none();
+    }
+    return py::float_(sums.squares);
+}
+
+// reduce over every element for contiguous inputs: (loss sum, weight sum, weight check,
+// element count), or None for the general path.
+py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::handle weights,
+                                     const std::string& loss, double delta) {
+    Sums sums;
+    int64_t n;
+    if (!sum_contiguous(y_true, y_pred, weights, parse_loss(loss), delta, &sums, &n)) {
+        return py::none();
+    }
+    return py::make_tuple(sums.squares, sums.weights, sums.weight_check, n);
 }
 
 py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::object& weights,
@@ -316,6 +353,7 @@ py::dict config() {
     info["built_targets"] = built_targets();
     info["supported_targets"] = supported_targets();
     info["target"] = std::string(active_kernels().name);
+    info["split_conversions"] = split_conversions();
     info["openmp"] = openmp_enabled();
     info["num_threads"] = get_num_threads();
     info["forked_child"] = in_forked_child();
@@ -337,6 +375,8 @@ PYBIND11_MODULE(_core, m) {
 
     m.def("mse_contiguous", &mse_contiguous, py::arg("y_true"), py::arg("y_pred"));
     m.def("sse_contiguous", &sse_contiguous, py::arg("y_true"), py::arg("y_pred"));
+    m.def("reduce_contiguous", &reduce_contiguous_binding, py::arg("y_true"), py::arg("y_pred"),
+          py::arg("weights"), py::arg("loss"), py::arg("delta"));
     m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
           py::arg("outer_dims"), py::arg("loss") = "squared", py::arg("delta") = 1.0);
     m.def("sum_weights", &sum_weights_binding, py::arg("weights"));
@@ -356,6 +396,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("config", &config);
     m.def("select_best_target", &select_best_target, py::arg("cap"));
     m.def("use_target", &use_target, py::arg("name"));
+    m.def("set_split_conversions", &set_split_conversions, py::arg("split"));
 
     bind_linear(m);
 }

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels.hpp"
 #include "simd.hpp"
@@ -164,7 +165,7 @@ FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w
     LeafSums acc;
     const V bound = Vec::set(delta);
     for_each_vector(n, [&](int k, int64_t i, int count) {
-        V d = Vec::sub(load(y_pred, i, count), load(y_true, i, count));
+        V d = Vec::difference(load(y_pred, i, count), load(y_true, i, count));
         V weight = kWeighted ? load(w, i, count) : Vec::zero();
         acc.squares[k] = accumulate<kLoss, kWeighted>(acc.squares[k], d, weight, bound);
         if constexpr (kWeighted) {
@@ -174,6 +175,56 @@ FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w
     });
     return acc.total();
 }
+
+#if FASTMSE_TARGET_ID == FASTMSE_AVX512
+constexpr bool kHasHalfVec = true;
+
+// The lane sums of the squares in reduce_leaf for unweighted float32 data, with HalfVec:
+// accumulator k is kept as its low and high halves, and each whole vector is converted,
+// subtracted and squared half by half. Every lane adds the same terms in the same order as
+// in reduce_leaf and the halves are joined before the tree, so the sums are bit-identical
+// to its sums. The partial vector at the end, if any, is the last term of its accumulator
+// and is added after the join, with full vectors.
+FASTMSE_INLINE V reduce_squares_in_halves(const float* y_true, const float* y_pred, int64_t n) {
+    using H = HalfVec;
+    constexpr int kHalf = kLanes / 2;
+    H::V low[kAccumulators], high[kAccumulators];
+    for (int k = 0; k < kAccumulators; ++k) low[k] = high[k] = H::zero();
+    int partial_k = 0, partial_count = 0;
+    int64_t partial_i = 0;
+    for_each_vector(n, [&](int k, int64_t i, int count) {
+        if (count < kLanes) {
+            partial_k = k, partial_i = i, partial_count = count;
+            return;
+        }
+        H::V d_low = H::difference(H::load(y_pred + i), H::load(y_true + i));
+        H::V d_high = H::difference(H::load(y_pred + i + kHalf), H::load(y_true + i + kHalf));
+        low[k] = H::mul_add(d_low, d_low, low[k]);
+        high[k] = H::mul_add(d_high, d_high, high[k]);
+    });
+
+    V squares[kAccumulators];
+    for (int k = 0; k < kAccumulators; ++k) squares[k] = H::join(low[k], high[k]);
+    if (partial_count > 0) {
+        V d = Vec::difference(load(y_pred, partial_i, partial_count),
+                              load(y_true, partial_i, partial_count));
+        squares[partial_k] = Vec::mul_add(d, d, squares[partial_k]);
+    }
+    return LeafSums::tree(squares);
+}
+
+// sum_leaves for reduce_squares_in_halves. The pairwise sum keeps the squares alone: the
+// weight sums it leaves out are zero.
+inline Sums reduce_squares_chunk_in_halves(const float* y_true, const float* y_pred, int64_t n) {
+    PairwiseSum<V> chunk;
+    for (int64_t i = 0; i < n; i += kLeaf) {
+        chunk.add(reduce_squares_in_halves(y_true + i, y_pred + i, std::min(kLeaf, n - i)));
+    }
+    return {Vec::sum(chunk.total()), 0.0, 0.0};
+}
+#else
+constexpr bool kHasHalfVec = false;
+#endif
 
 template <class T>
 FASTMSE_INLINE LaneSums sum_weights_leaf(const T* w, int64_t n) {
@@ -195,7 +246,7 @@ FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, d
     const V factor = Vec::set(scale);
     const V bound = Vec::set(delta);
     for_each_vector(n, [&](int k, int64_t i, int count) {
-        V d = Vec::sub(load(y_pred, i, count), load(y_true, i, count));
+        V d = Vec::difference(load(y_pred, i, count), load(y_true, i, count));
         V weight = kWeighted ? load(w, i, count) : Vec::zero();
         acc.squares[k] = accumulate<kLoss, kWeighted>(acc.squares[k], d, weight, bound);
         if constexpr (kWeighted) acc.weights[k] = Vec::add(acc.weights[k], weight);
@@ -224,6 +275,11 @@ inline Sums sum_leaves(int64_t n, Leaf leaf) {
 
 template <class T, Loss kLoss>
 Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n) {
+    if constexpr (kHasHalfVec && std::is_same_v<T, float> && kLoss == Loss::squared) {
+        if (w == nullptr && split_conversions()) {
+            return reduce_squares_chunk_in_halves(y_true, y_pred, n);
+        }
+    }
     if (w == nullptr) {
         return sum_leaves(n, [&](int64_t i, int64_t count) {
             return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count);
@@ -307,8 +363,36 @@ Sums map(MapOp op, Loss loss, double delta, const T* y_true, const T* y_pred, co
     return map_with_op<T, MapOp::gradient>(loss, arguments, stream);
 }
 
+#if FASTMSE_TARGET_ID == FASTMSE_AVX512
+// stream_sum of float32 data with HalfVec loads, for the CPUs where the kernels use them.
+inline double stream_sum_in_halves(const float* a, const float* b, int64_t n) {
+    using H = HalfVec;
+    constexpr int kHalf = kLanes / 2;
+    H::V acc[2 * kAccumulators];
+    for (int k = 0; k < 2 * kAccumulators; ++k) acc[k] = H::zero();
+    int64_t i = 0;
+    for (; i + kStride <= n; i += kStride) {
+        for (int k = 0; k < 2 * kAccumulators; ++k) {
+            int64_t j = i + k * kHalf;
+            acc[k] = H::add(acc[k], H::add(H::load(a + j), H::load(b + j)));
+        }
+    }
+
+    V joined[kAccumulators];
+    for (int k = 0; k < kAccumulators; ++k) joined[k] = H::join(acc[2 * k], acc[2 * k + 1]);
+    double total = Vec::sum(LeafSums::tree(joined));
+    for (; i < n; ++i) total += static_cast<double>(a[i]) + static_cast<double>(b[i]);
+    return total;
+}
+#endif
+
 template <class T>
 double stream_sum(const T* a, const T* b, int64_t n) noexcept {
+#if FASTMSE_TARGET_ID == FASTMSE_AVX512
+    if constexpr (std::is_same_v<T, float>) {
+        if (split_conversions()) return stream_sum_in_halves(a, b, n);
+    }
+#endif
     V acc[kAccumulators];
     for (int k = 0; k < kAccumulators; ++k) acc[k] = Vec::zero();
     int64_t i = 0;

@@ -74,6 +74,9 @@ struct Vec {
     static void stream_fence() { _mm_sfence(); }
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
+    // a - b as a * 1 - b: the same single rounding, on the multiply-add units, which are
+    // idle while the add units widen float32 loads (see HalfVec).
+    static V difference(V a, V b) { return _mm512_fmsub_pd(a, _mm512_set1_pd(1.0), b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
     static V mul_add(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
     static V abs(V a) { return _mm512_abs_pd(a); }
@@ -93,6 +96,25 @@ struct Vec {
             return _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
         };
         store_sums4(quad(a), quad(b), quad(c), quad(d), out);
+    }
+};
+
+// Half a vector, four doubles. AMD Zen 4 executes each 512-bit instruction as two 256-bit
+// halves, but widens eight float32 values to double at half the rate of two 256-bit
+// conversions of four. On that CPU (see split_conversions in kernels.hpp) the float32 sums
+// convert, subtract and accumulate four lanes at a time and join the halves at the end of a
+// leaf, which gives the same bits as full vectors.
+struct HalfVec {
+    using V = __m256d;
+
+    static V zero() { return _mm256_setzero_pd(); }
+    static V load(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+    static V difference(V a, V b) { return _mm256_fmsub_pd(a, _mm256_set1_pd(1.0), b); }
+    static V add(V a, V b) { return _mm256_add_pd(a, b); }
+    static V mul_add(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+    // The vector whose lanes 0 to 3 are low's and 4 to 7 are high's.
+    static Vec::V join(V low, V high) {
+        return _mm512_insertf64x4(_mm512_castpd256_pd512(low), high, 1);
     }
 };
 
@@ -128,6 +150,8 @@ struct Vec {
     static void stream_fence() { _mm_sfence(); }
     static V add(V a, V b) { return _mm256_add_pd(a, b); }
     static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
+    // a - b on the multiply-add units, as in the AVX-512 Vec.
+    static V difference(V a, V b) { return _mm256_fmsub_pd(a, _mm256_set1_pd(1.0), b); }
     static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
     static V mul_add(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
     static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
@@ -166,6 +190,7 @@ struct Vec {
     static void stream_fence() {}
     static V add(V a, V b) { return vaddq_f64(a, b); }
     static V sub(V a, V b) { return vsubq_f64(a, b); }
+    static V difference(V a, V b) { return sub(a, b); }
     static V mul(V a, V b) { return vmulq_f64(a, b); }
     static V mul_add(V a, V b, V c) { return vfmaq_f64(c, a, b); }
     static V abs(V a) { return vabsq_f64(a); }
@@ -201,6 +226,7 @@ struct Vec {
     static void stream_fence() {}
     static V add(V a, V b) { return a + b; }
     static V sub(V a, V b) { return a - b; }
+    static V difference(V a, V b) { return a - b; }
     static V mul(V a, V b) { return a * b; }
     // No hardware FMA on the baseline: two roundings, the same on every x86-64 CPU.
     static V mul_add(V a, V b, V c) { return a * b + c; }

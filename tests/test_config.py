@@ -128,6 +128,38 @@ def test_use_target_rejects_unknown():
         _core.use_target("mmx")
 
 
+@pytest.fixture
+def restore_split_conversions():
+    before = _core.config()["split_conversions"]
+    yield
+    _core.set_split_conversions(before)
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 511, 513, 8191, 8193, 100_003])
+def test_conversion_width_keeps_every_bit(simd_target, rng, restore_split_conversions, n):
+    # Some CPUs widen float32 four values at a time (see HalfVec in cpp/simd.hpp). The sums
+    # must not depend on it, for whole arrays, reversed slices or sums by axis.
+    t = rng.standard_normal((n, 3)).astype(np.float32)
+    p = (t + rng.standard_normal((n, 3))).astype(np.float32)
+    results = []
+    for split in (False, True):
+        _core.set_split_conversions(split)
+        results.append(
+            [fm.mse(t, p), fm.sse(t[:, 0], p[:, 0]), fm.mse(t, p, axis=0).tolist()]
+            + [fm.mse(t[::-1, 1:], p[::-1, 1:], axis=1).tolist()]
+        )
+    assert results[0] == results[1]
+
+
+def test_show_config_names_the_conversion_width(capsys, restore_split_conversions):
+    for split in (False, True):
+        _core.set_split_conversions(split)
+        fm.show_config()
+        printed = capsys.readouterr().out
+        expected = split and fm.show_config(mode="dicts")["target"] == "avx512"
+        assert ("(float32 widened in 256-bit halves)" in printed) == expected
+
+
 def test_show_config_prints(capsys):
     fm.show_config()
     printed = capsys.readouterr().out

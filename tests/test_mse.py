@@ -263,3 +263,30 @@ def test_column_slices_equal_contiguous_copies(num_threads, dtype, shape, axis, 
         row_t, row_p = moved_t[j].copy(), moved_p[j].copy()
         assert got.ravel()[j] == fm.mse(row_t, row_p)
         assert weighted.ravel()[j] == fm.mse(row_t, row_p, sample_weight=moved_w[j].copy())
+
+
+@pytest.mark.parametrize("name", ["mse", "sse", "rmse", "mae", "huber"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 67, 8193, LARGE])
+def test_contiguous_shortcut_equals_general_path(name, dtype, n, rng):
+    # 1-D contiguous arrays, with or without weights of their dtype, go to C++ without the
+    # Python set-up. A column of the same values takes the general path.
+    function = getattr(fm, name)
+    t = rng.standard_normal(n).astype(dtype)
+    p = rng.standard_normal(n).astype(dtype)
+    w = rng.random(n).astype(dtype)
+    for weights in (None, w):
+        shortcut = function(t, p, sample_weight=weights)
+        assert type(shortcut) is float
+        assert shortcut == function(t[:, None], p[:, None], sample_weight=weights)
+
+
+@pytest.mark.parametrize("scale", [2.0**-1060, 2.0**1020])
+def test_shortcut_rescales_extreme_weights(scale, rng):
+    # Small integer weights stay exact at either scale; the sums are subnormal or overflow,
+    # so the general path rescales them.
+    t = rng.standard_normal(1000)
+    p = rng.standard_normal(1000)
+    w = rng.integers(1, 5, 1000).astype(np.float64)
+    expected = fm.mse(t, p, sample_weight=w)
+    assert fm.mse(t, p, sample_weight=w * scale) == pytest.approx(expected, rel=1e-14)

@@ -73,6 +73,11 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
             expect(close(plain.squares, squares, 1e-14), where + " reduce");
             expect(plain.weights == 0.0, where + " unweighted weight sum");
             expect(plain.weight_check == 0.0, where + " unweighted weight check");
+            // The conversion width changes the instructions only, never the sums.
+            fastmse::set_split_conversions(!fastmse::split_conversions());
+            const fastmse::Sums other = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, nullptr, n);
+            fastmse::set_split_conversions(!fastmse::split_conversions());
+            expect(other.squares == plain.squares, where + " reduce, other conversion width");
 
             const fastmse::Sums with = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, wp, n);
             expect(close(with.squares, weighted, 1e-14), where + " weighted reduce");

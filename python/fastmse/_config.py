@@ -87,11 +87,15 @@ def show_config(mode="stdout"):
         threads += " (built without OpenMP: single-threaded)"
     elif info["forked_child"]:
         threads += " (forked child: single-threaded)"
+    target = info["target"]
+    if target == "avx512" and info["split_conversions"]:
+        # This CPU widens float32 to double faster 4 values at a time than 8.
+        target += " (float32 widened in 256-bit halves)"
     rows = [
         ("compiler", info["compiler"]),
         ("SIMD targets built", ", ".join(info["built_targets"])),
         ("SIMD targets usable", ", ".join(info["supported_targets"])),
-        ("SIMD target chosen", info["target"]),
+        ("SIMD target chosen", target),
         ("OpenMP", "yes" if info["openmp"] else "no"),
         ("threads", threads),
         ("cached memory", f"{info['cached_bytes'] / 2**20:.1f} MiB"),

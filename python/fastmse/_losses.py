@@ -280,10 +280,31 @@ def _scaled(sample_weight, scale):
     return np.asarray(sample_weight, dtype=np.float64) * scale
 
 
+def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
+    """Return reduce_loss's result over every element without work in Python, or None.
+
+    It takes the inputs that _core.reduce_contiguous takes, and weights whose sum needs
+    neither an error nor the rescaling of _weight_scale; reduce_loss handles the rest.
+    """
+    sums = _core.reduce_contiguous(y_true, y_pred, sample_weight, loss, delta)
+    if sums is None:
+        return None
+    total, weight_sum, check, n = sums
+    if sample_weight is None:
+        return total if kind == "sum" else total / n
+    if check != 0 or not 2.0**-1000 <= weight_sum < math.inf:
+        return None
+    return total if kind == "sum" else total / weight_sum
+
+
 def reduce_loss(
     y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0, rescaled=False
 ):
     """Return the mean (`kind` "mean") or the sum ("sum") of a loss, as `mse` documents."""
+    if axis is None:
+        value = _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta)
+        if value is not None:
+            return value
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     axes = normalize_axis(axis, len(shape))
     kept = tuple(d for d in range(len(shape)) if d not in axes)
