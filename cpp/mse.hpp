@@ -176,6 +176,20 @@ FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w
     return acc.total();
 }
 
+// sum_leaves for unweighted sums, whose weight sums are zero: the pairwise sum keeps the
+// lane sums of the losses alone. leaf(i, count) returns them for one leaf.
+template <class Leaf>
+inline Sums sum_unweighted_leaves(int64_t n, Leaf leaf) {
+    // A class around the vector: a vector type loses its attributes as a template argument.
+    struct Losses {
+        V lanes;
+        Losses operator+(const Losses& other) const { return {Vec::add(lanes, other.lanes)}; }
+    };
+    PairwiseSum<Losses> chunk;
+    for (int64_t i = 0; i < n; i += kLeaf) chunk.add({leaf(i, std::min(kLeaf, n - i))});
+    return {Vec::sum(chunk.total().lanes), 0.0, 0.0};
+}
+
 #if FASTMSE_TARGET_ID == FASTMSE_AVX512
 constexpr bool kHasHalfVec = true;
 
@@ -213,15 +227,6 @@ FASTMSE_INLINE V reduce_squares_in_halves(const float* y_true, const float* y_pr
     return LeafSums::tree(squares);
 }
 
-// sum_leaves for reduce_squares_in_halves. The pairwise sum keeps the squares alone: the
-// weight sums it leaves out are zero.
-inline Sums reduce_squares_chunk_in_halves(const float* y_true, const float* y_pred, int64_t n) {
-    PairwiseSum<V> chunk;
-    for (int64_t i = 0; i < n; i += kLeaf) {
-        chunk.add(reduce_squares_in_halves(y_true + i, y_pred + i, std::min(kLeaf, n - i)));
-    }
-    return {Vec::sum(chunk.total()), 0.0, 0.0};
-}
 #else
 constexpr bool kHasHalfVec = false;
 #endif
@@ -277,12 +282,15 @@ template <class T, Loss kLoss>
 Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n) {
     if constexpr (kHasHalfVec && std::is_same_v<T, float> && kLoss == Loss::squared) {
         if (w == nullptr && split_conversions()) {
-            return reduce_squares_chunk_in_halves(y_true, y_pred, n);
+            return sum_unweighted_leaves(n, [&](int64_t i, int64_t count) {
+                return reduce_squares_in_halves(y_true + i, y_pred + i, count);
+            });
         }
     }
     if (w == nullptr) {
-        return sum_leaves(n, [&](int64_t i, int64_t count) {
-            return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count);
+        return sum_unweighted_leaves(n, [&](int64_t i, int64_t count) {
+            return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count)
+                .squares;
         });
     }
     return sum_leaves(n, [&](int64_t i, int64_t count) {

@@ -73,11 +73,6 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
             expect(close(plain.squares, squares, 1e-14), where + " reduce");
             expect(plain.weights == 0.0, where + " unweighted weight sum");
             expect(plain.weight_check == 0.0, where + " unweighted weight check");
-            // The conversion width changes the instructions only, never the sums.
-            fastmse::set_split_conversions(!fastmse::split_conversions());
-            const fastmse::Sums other = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, nullptr, n);
-            fastmse::set_split_conversions(!fastmse::split_conversions());
-            expect(other.squares == plain.squares, where + " reduce, other conversion width");
 
             const fastmse::Sums with = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, wp, n);
             expect(close(with.squares, weighted, 1e-14), where + " weighted reduce");
@@ -89,6 +84,22 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
             expect(close(l1.squares, absolute, 1e-14), where + " absolute reduce");
             const fastmse::Sums hl = set.reduce(fastmse::Loss::huber, delta, tp, pp, nullptr, n);
             expect(close(hl.squares, huber, 1e-14), where + " huber reduce");
+            // The conversion width changes the instructions only, never the sums.
+            for (fastmse::Loss loss :
+                 {fastmse::Loss::squared, fastmse::Loss::absolute, fastmse::Loss::huber}) {
+                for (const T* weights : {static_cast<const T*>(nullptr), wp}) {
+                    const fastmse::Sums one = set.reduce(loss, delta, tp, pp, weights, n);
+                    fastmse::set_split_conversions(!fastmse::split_conversions());
+                    const fastmse::Sums two = set.reduce(loss, delta, tp, pp, weights, n);
+                    fastmse::set_split_conversions(!fastmse::split_conversions());
+                    const std::string what = where + " loss " +
+                                             std::to_string(static_cast<int>(loss)) +
+                                             (weights ? " weighted" : "") + ", conversion width";
+                    expect(one.squares == two.squares, what);
+                    expect(one.weights == two.weights, what + " weight sum");
+                    expect(one.weight_check == two.weight_check, what + " weight check");
+                }
+            }
             std::vector<T> slopes(n);
             set.map(fastmse::MapOp::gradient, fastmse::Loss::huber, delta, tp, pp, nullptr, 1.0,
                     slopes.data(), n, false);
