@@ -308,6 +308,20 @@ def test_huge_finite_weights():
     assert fm.mse(np.zeros((2, 4)), rows, sample_weight=[5e307, 5e307]) == 1.0
 
 
+@pytest.mark.parametrize("weights", [[1.7e308], [1e300, 1e300], [2.0**200, 2.0**200]])
+def test_weight_times_loss_does_not_overflow(weights):
+    # The products overflow before the weights are scaled, but the mean does not.
+    n = len(weights)
+    t = np.zeros(n)
+    p = np.full(n, 1e5)
+    assert fm.mse(t, p, sample_weight=weights) == 1e10
+    assert fm.mse(t[:, None], p[:, None], axis=0, sample_weight=weights)[0] == 1e10
+    value, gradient = fm.mse_value_and_grad(t, p, sample_weight=weights)
+    assert value == 1e10
+    np.testing.assert_allclose(gradient, np.full(n, 2e5 / n), rtol=1e-15)
+    assert fm.mae(t, p, sample_weight=weights) == pytest.approx(1e5, rel=1e-15)
+
+
 def test_tiny_and_normal_weights_in_different_slices():
     t = np.zeros((2, 2))
     p = np.array([[1.0, 3.0], [1.0, 3.0]])

@@ -261,8 +261,10 @@ def _weight_scale(weight_sums):
     """Return a power of two to multiply the weights by, or None if they are fine as they are.
 
     Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits to
-    subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power of two
-    changes no ratio, so the MSE and its gradient stay the same.
+    subnormal rounding while 2 / sum(w) overflows. Sums of 2**200 or more are brought
+    below 1, so that a weight times a loss overflows only where the loss nearly does.
+    Scaling every weight by one power of two changes no ratio, so the MSE and its gradient
+    stay the same.
     """
     if weight_sums.size == 1:  # the common case, without two NumPy reductions
         largest = smallest = weight_sums.item()
@@ -271,6 +273,8 @@ def _weight_scale(weight_sums):
         smallest = float(weight_sums.min())
     if math.isinf(largest):
         return 2.0**-1000
+    if largest >= 2.0**200:
+        return 2.0 ** -math.frexp(largest)[1]
     if smallest < 2.0**-1000 and largest < 2.0**23:
         return 2.0**1000
     return None
@@ -284,7 +288,7 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     """Return reduce_loss's result over every element without work in Python, or None.
 
     It takes the inputs that _core.reduce_contiguous takes, and weights whose sum needs
-    neither an error nor the rescaling of _weight_scale; reduce_loss handles the rest.
+    neither an error nor the rescaling of _weight_scale. reduce_loss handles the rest.
     """
     sums = _core.reduce_contiguous(y_true, y_pred, sample_weight, loss, delta)
     if sums is None:
@@ -292,7 +296,7 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     total, weight_sum, check, n = sums
     if sample_weight is None:
         return total if kind == "sum" else total / n
-    if check != 0 or not 2.0**-1000 <= weight_sum < math.inf:
+    if check != 0 or not 2.0**-1000 <= weight_sum < 2.0**200:
         return None
     return total if kind == "sum" else total / weight_sum
 
