@@ -330,6 +330,25 @@ def test_tiny_and_normal_weights_in_different_slices():
     np.testing.assert_allclose(got, [19 / 3, 19 / 3], rtol=1e-15)
 
 
+@pytest.mark.parametrize(
+    "weights", [[5e-324, 1e7], [1e-310, 1e300], [1e-310, 1.7e308], [1.0, 1.7e308]]
+)
+@pytest.mark.parametrize("name", ["mse", "mae", "huber"])
+def test_slices_of_far_apart_weights(weights, name):
+    # Each row has one weight, so each row's weighted loss is its unweighted loss.
+    t = np.zeros((2, 3))
+    p = np.array([[0.3, 0.7, 1.1], [0.3, 0.7, 1.1]])
+    function = getattr(fm, name)
+    expected = function(t, p, axis=1)
+    np.testing.assert_allclose(
+        function(t, p, axis=1, sample_weight=weights), expected, rtol=1e-15
+    )
+    full = np.repeat(np.array(weights)[:, None], 3, axis=1)
+    np.testing.assert_allclose(
+        function(t.T, p.T, axis=0, sample_weight=full.T), expected, rtol=1e-15
+    )
+
+
 def test_gradient_of_scalar_y_pred_is_an_array():
     gradient = fm.mse_grad(np.ones((2, 3)), 0.5)
     assert isinstance(gradient, np.ndarray)

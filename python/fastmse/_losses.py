@@ -257,6 +257,11 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
+# Weight sums in [_SMALLEST_SUM, _LARGEST_SUM) are used as they are (see _weight_scale).
+_SMALLEST_SUM = 2.0**-1000
+_LARGEST_SUM = 2.0**200
+
+
 def _weight_scale(weight_sums):
     """Return a power of two to multiply the weights by, or None if they are fine as they are.
 
@@ -273,11 +278,16 @@ def _weight_scale(weight_sums):
         smallest = float(weight_sums.min())
     if math.isinf(largest):
         return 2.0**-1000
-    if largest >= 2.0**200:
+    if largest >= _LARGEST_SUM:
         return 2.0 ** -math.frexp(largest)[1]
-    if smallest < 2.0**-1000 and largest < 2.0**23:
+    if smallest < _SMALLEST_SUM and largest < 2.0**23:
         return 2.0**1000
     return None
+
+
+def _all_in_range(weight_sums):
+    """Return whether every weight sum is one to use without scaling."""
+    return bool(np.all((weight_sums >= _SMALLEST_SUM) & (weight_sums < _LARGEST_SUM)))
 
 
 def _scaled(sample_weight, scale):
@@ -296,7 +306,7 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     total, weight_sum, check, n = sums
     if sample_weight is None:
         return total if kind == "sum" else total / n
-    if check != 0 or not 2.0**-1000 <= weight_sum < 2.0**200:
+    if check != 0 or not _SMALLEST_SUM <= weight_sum < _LARGEST_SUM:
         return None
     return total if kind == "sum" else total / weight_sum
 
@@ -329,10 +339,19 @@ def reduce_loss(
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
         scale = None if kind == "sum" or rescaled else _weight_scale(weight_sums)
-        if scale is not None:
+        if scale is not None and weight_sums.size == 1:
             weights = _scaled(sample_weight, scale)
             return reduce_loss(
                 y_true, y_pred, axis, weights, kind, loss, delta, rescaled=True
+            )
+        if scale is not None or (kind == "mean" and not _all_in_range(weight_sums)):
+            # Slice sums far apart may need different powers of two, so each slice's
+            # weights are scaled to a sum in [0.5, 1), or by 2**-1000 if the sum overflows.
+            exponents = np.where(np.isinf(weight_sums), 1000, np.frexp(weight_sums)[1])
+            exponents = exponents.reshape(out_shape + (1,) * len(axes))
+            weights = np.ldexp(weights, -exponents).astype(t.dtype, copy=False)
+            sums, weight_sums, _ = _core.reduce(
+                view(t), view(p), weights, len(kept), loss, delta
             )
     if kind == "sum":
         values = sums
