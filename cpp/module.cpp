@@ -179,6 +179,25 @@ py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::h
     return py::make_tuple(sums.squares, sums.weights, sums.weight_check, n);
 }
 
+// Unweighted reduce over the last axes of a contiguous pair (see is_contiguous_pair): the
+// loss sum of each slice, or None for the general path.
+py::object reduce_trailing_binding(py::handle y_true, py::handle y_pred, int outer_dims,
+                                   const std::string& loss, double delta) {
+    DType dtype;
+    if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
+    const auto t = py::reinterpret_borrow<py::array>(y_true);
+    const auto p = py::reinterpret_borrow<py::array>(y_pred);
+    Problem problem = make_problem(t, p, py::none(), outer_dims);
+    set_loss(problem, loss, delta);
+    const std::vector<Sums> slices =
+        without_gil_if_large(element_count(t), [&] { return reduce_slices(problem); });
+
+    py::array_t<double> squares(static_cast<py::ssize_t>(slices.size()));
+    auto squares_out = squares.mutable_unchecked<1>();
+    for (py::ssize_t i = 0; i < squares_out.shape(0); ++i) squares_out(i) = slices[i].squares;
+    return std::move(squares);
+}
+
 py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::object& weights,
                  int outer_dims, const std::string& loss, double delta) {
     Problem problem = make_problem(y_true, y_pred, weights, outer_dims);
@@ -377,6 +396,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("sse_contiguous", &sse_contiguous, py::arg("y_true"), py::arg("y_pred"));
     m.def("reduce_contiguous", &reduce_contiguous_binding, py::arg("y_true"), py::arg("y_pred"),
           py::arg("weights"), py::arg("loss"), py::arg("delta"));
+    m.def("reduce_trailing", &reduce_trailing_binding, py::arg("y_true"), py::arg("y_pred"),
+          py::arg("outer_dims"), py::arg("loss"), py::arg("delta"));
     m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
           py::arg("outer_dims"), py::arg("loss") = "squared", py::arg("delta") = 1.0);
     m.def("sum_weights", &sum_weights_binding, py::arg("weights"));

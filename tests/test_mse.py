@@ -290,3 +290,22 @@ def test_shortcut_rescales_extreme_weights(scale, rng):
     w = rng.integers(1, 5, 1000).astype(np.float64)
     expected = fm.mse(t, p, sample_weight=w)
     assert fm.mse(t, p, sample_weight=w * scale) == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("name", ["mse", "sse", "rmse", "mae", "huber"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("shape", "axis"),
+    [((5, 7), -1), ((5, 7), 1), ((3, 4, 9), (1, 2)), ((3, 4, 9), (-1, -2)), ((2, 3, 4), 0)],
+)
+def test_trailing_axis_shortcut_equals_general_path(name, dtype, shape, axis, rng):
+    # C-contiguous arrays reduced over their last axes go to C++ without the Python set-up.
+    # A Fortran-ordered copy of the same values takes the general path.
+    function = getattr(fm, name)
+    t = rng.standard_normal(shape).astype(dtype)
+    p = rng.standard_normal(shape).astype(dtype)
+    shortcut = function(t, p, axis=axis)
+    general = function(np.asfortranarray(t), np.asfortranarray(p), axis=axis)
+    assert shortcut.shape == general.shape
+    assert shortcut.dtype == general.dtype
+    np.testing.assert_array_equal(shortcut, general)

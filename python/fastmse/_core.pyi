@@ -10,6 +10,9 @@ def sse_contiguous(y_true: object, y_pred: object) -> float | None: ...
 def reduce_contiguous(
     y_true: object, y_pred: object, weights: object, loss: str, delta: float
 ) -> tuple[float, float, float, int] | None: ...
+def reduce_trailing(
+    y_true: object, y_pred: object, outer_dims: int, loss: str, delta: float
+) -> npt.NDArray[np.float64] | None: ...
 def reduce(
     y_true: npt.NDArray[np.floating[Any]],
     y_pred: npt.NDArray[np.floating[Any]],

@@ -311,6 +311,28 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     return total if kind == "sum" else total / weight_sum
 
 
+def _reduce_trailing(y_true, y_pred, axis, kind, loss, delta):
+    """Return reduce_loss's unweighted result by `axis` without work in Python, or None.
+
+    It takes the inputs that _core.reduce_trailing takes, with `axis` naming the last
+    axes. reduce_loss handles the rest, and raises for an invalid axis.
+    """
+    if type(y_true) is not np.ndarray:
+        return None
+    try:
+        axes = normalize_axis(axis, y_true.ndim)
+    except (TypeError, ValueError):
+        return None
+    kept = y_true.ndim - len(axes)
+    if axes != tuple(range(kept, y_true.ndim)):
+        return None
+    sums = _core.reduce_trailing(y_true, y_pred, kept, loss, delta)
+    if sums is None:
+        return None
+    values = sums if kind == "sum" else sums / math.prod(y_true.shape[kept:])
+    return values.reshape(y_true.shape[:kept])
+
+
 def reduce_loss(
     y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0, rescaled=False
 ):
@@ -319,6 +341,10 @@ def reduce_loss(
         value = _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta)
         if value is not None:
             return value
+    elif sample_weight is None:
+        values = _reduce_trailing(y_true, y_pred, axis, kind, loss, delta)
+        if values is not None:
+            return values
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     axes = normalize_axis(axis, len(shape))
     kept = tuple(d for d in range(len(shape)) if d not in axes)
