@@ -257,9 +257,9 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
-# Weight sums in [_SMALLEST_SUM, _LARGEST_SUM) are used as they are (see _weight_scale).
-_SMALLEST_SUM = 2.0**-1000
-_LARGEST_SUM = 2.0**200
+# Weight sums in [_MIN_WEIGHT_SUM, _MAX_WEIGHT_SUM) are used as they are (see _weight_scale).
+_MIN_WEIGHT_SUM = 2.0**-1000
+_MAX_WEIGHT_SUM = 2.0**200
 
 
 def _weight_scale(weight_sums):
@@ -278,16 +278,16 @@ def _weight_scale(weight_sums):
         smallest = float(weight_sums.min())
     if math.isinf(largest):
         return 2.0**-1000
-    if largest >= _LARGEST_SUM:
+    if largest >= _MAX_WEIGHT_SUM:
         return 2.0 ** -math.frexp(largest)[1]
-    if smallest < _SMALLEST_SUM and largest < 2.0**23:
+    if smallest < _MIN_WEIGHT_SUM and largest < 2.0**23:
         return 2.0**1000
     return None
 
 
 def _all_in_range(weight_sums):
     """Return whether every weight sum is one to use without scaling."""
-    return bool(np.all((weight_sums >= _SMALLEST_SUM) & (weight_sums < _LARGEST_SUM)))
+    return bool(np.all((weight_sums >= _MIN_WEIGHT_SUM) & (weight_sums < _MAX_WEIGHT_SUM)))
 
 
 def _scaled(sample_weight, scale):
@@ -306,7 +306,7 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     total, weight_sum, check, n = sums
     if sample_weight is None:
         return total if kind == "sum" else total / n
-    if check != 0 or not _SMALLEST_SUM <= weight_sum < _LARGEST_SUM:
+    if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < _MAX_WEIGHT_SUM:
         return None
     return total if kind == "sum" else total / weight_sum
 
@@ -323,14 +323,14 @@ def _reduce_trailing(y_true, y_pred, axis, kind, loss, delta):
         axes = normalize_axis(axis, y_true.ndim)
     except (TypeError, ValueError):
         return None
-    kept = y_true.ndim - len(axes)
-    if axes != tuple(range(kept, y_true.ndim)):
+    outer_dims = y_true.ndim - len(axes)
+    if axes != tuple(range(outer_dims, y_true.ndim)):
         return None
-    sums = _core.reduce_trailing(y_true, y_pred, kept, loss, delta)
+    sums = _core.reduce_trailing(y_true, y_pred, outer_dims, loss, delta)
     if sums is None:
         return None
-    values = sums if kind == "sum" else sums / math.prod(y_true.shape[kept:])
-    return values.reshape(y_true.shape[:kept])
+    values = sums if kind == "sum" else sums / math.prod(y_true.shape[outer_dims:])
+    return values.reshape(y_true.shape[:outer_dims])
 
 
 def reduce_loss(
