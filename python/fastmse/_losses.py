@@ -257,7 +257,8 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
-# Weight sums in [_MIN_WEIGHT_SUM, _MAX_WEIGHT_SUM) are used as they are (see _weight_scale).
+# Weight sums in [_MIN_WEIGHT_SUM, _MAX_WEIGHT_SUM) are used as they are, without the
+# scaling of _weight_scale.
 _MIN_WEIGHT_SUM = 2.0**-1000
 _MAX_WEIGHT_SUM = 2.0**200
 
