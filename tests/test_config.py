@@ -136,9 +136,11 @@ def restore_split_conversions():
 
 
 @pytest.mark.parametrize("n", [1, 31, 32, 511, 513, 8191, 8193, 100_003])
-def test_conversion_width_keeps_every_bit(simd_target, rng, restore_split_conversions, n):
-    # Some CPUs widen float32 four values at a time (see HalfVec in cpp/simd.hpp). The sums
-    # must not depend on it, for whole arrays, reversed slices or sums by axis.
+def test_conversion_width_keeps_every_bit(
+    simd_target, rng, restore_split_conversions, n
+):
+    # Some CPUs widen float32 four values at a time (see HalfVec in cpp/simd.hpp). The
+    # sums must not depend on it, for whole arrays, reversed slices or sums by axis.
     t = rng.standard_normal((n, 3)).astype(np.float32)
     p = (t + rng.standard_normal((n, 3))).astype(np.float32)
     results = []

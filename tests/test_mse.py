@@ -269,8 +269,8 @@ def test_column_slices_equal_contiguous_copies(num_threads, dtype, shape, axis, 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 67, 8193, LARGE])
 def test_contiguous_shortcut_equals_general_path(name, dtype, n, rng):
-    # 1-D contiguous arrays, with or without weights of their dtype, go to C++ without the
-    # Python set-up. A column of the same values takes the general path.
+    # 1-D contiguous arrays, with or without weights of their dtype, go to C++ without
+    # the Python set-up. A column of the same values takes the general path.
     function = getattr(fm, name)
     t = rng.standard_normal(n).astype(dtype)
     p = rng.standard_normal(n).astype(dtype)
@@ -283,8 +283,8 @@ def test_contiguous_shortcut_equals_general_path(name, dtype, n, rng):
 
 @pytest.mark.parametrize("scale", [2.0**-1060, 2.0**1020])
 def test_shortcut_rescales_extreme_weights(scale, rng):
-    # Small integer weights stay exact at either scale; the sums are subnormal or overflow,
-    # so the general path rescales them.
+    # Small integer weights stay exact at either scale. Their sums are subnormal or
+    # overflow, so the general path rescales them.
     t = rng.standard_normal(1000)
     p = rng.standard_normal(1000)
     w = rng.integers(1, 5, 1000).astype(np.float64)
@@ -296,11 +296,17 @@ def test_shortcut_rescales_extreme_weights(scale, rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     ("shape", "axis"),
-    [((5, 7), -1), ((5, 7), 1), ((3, 4, 9), (1, 2)), ((3, 4, 9), (-1, -2)), ((2, 3, 4), 0)],
+    [
+        ((5, 7), -1),
+        ((5, 7), 1),
+        ((3, 4, 9), (1, 2)),
+        ((3, 4, 9), (-1, -2)),
+        ((2, 3, 4), 0),
+    ],
 )
 def test_trailing_axis_shortcut_equals_general_path(name, dtype, shape, axis, rng):
-    # C-contiguous arrays reduced over their last axes go to C++ without the Python set-up.
-    # A Fortran-ordered copy of the same values takes the general path.
+    # C-contiguous arrays reduced over their last axes go to C++ without the Python
+    # set-up. A Fortran-ordered copy of the same values takes the general path.
     function = getattr(fm, name)
     t = rng.standard_normal(shape).astype(dtype)
     p = rng.standard_normal(shape).astype(dtype)

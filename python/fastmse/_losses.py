@@ -266,11 +266,11 @@ _MAX_WEIGHT_SUM = 2.0**200
 def _weight_scale(weight_sums):
     """Return a power of two to multiply the weights by, or None if they are fine as they are.
 
-    Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits to
-    subnormal rounding while 2 / sum(w) overflows. Sums of 2**200 or more are brought
+    Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits
+    to subnormal rounding while 2 / sum(w) overflows. Sums of 2**200 or more are brought
     below 1, so that a weight times a loss overflows only where the loss nearly does.
-    Scaling every weight by one power of two changes no ratio, so the MSE and its gradient
-    stay the same.
+    Scaling every weight by one power of two changes no ratio, so the MSE and its
+    gradient stay the same.
     """
     if weight_sums.size == 1:  # the common case, without two NumPy reductions
         largest = smallest = weight_sums.item()
@@ -288,7 +288,8 @@ def _weight_scale(weight_sums):
 
 def _all_in_range(weight_sums):
     """Return whether every weight sum is one to use without scaling."""
-    return bool(np.all((weight_sums >= _MIN_WEIGHT_SUM) & (weight_sums < _MAX_WEIGHT_SUM)))
+    in_range = (weight_sums >= _MIN_WEIGHT_SUM) & (weight_sums < _MAX_WEIGHT_SUM)
+    return bool(np.all(in_range))
 
 
 def _scaled(sample_weight, scale):
@@ -373,7 +374,7 @@ def reduce_loss(
             )
         if scale is not None or (kind == "mean" and not _all_in_range(weight_sums)):
             # Slice sums far apart may need different powers of two, so each slice's
-            # weights are scaled to a sum in [0.5, 1), or by 2**-1000 if the sum overflows.
+            # weights are scaled to a sum in [0.5, 1), or by 2**-1000 if it overflows.
             exponents = np.where(np.isinf(weight_sums), 1000, np.frexp(weight_sums)[1])
             exponents = exponents.reshape(out_shape + (1,) * len(axes))
             weights = np.ldexp(weights, -exponents).astype(t.dtype, copy=False)
