@@ -330,6 +330,27 @@ def test_tiny_and_normal_weights_in_different_slices():
     np.testing.assert_allclose(got, [19 / 3, 19 / 3], rtol=1e-15)
 
 
+def test_small_weight_beside_a_huge_one():
+    # The products are ordinary numbers, so no weight may be scaled into the subnormals.
+    t = np.zeros(2)
+    p = np.array([0.0, 1e100])
+    w = np.array([1e250, 1e-80])
+    assert fm.mse(t, p, sample_weight=w) == pytest.approx(1e-130, rel=1e-14)
+    assert fm.mae(t, p, sample_weight=w) == pytest.approx(1e-230, rel=1e-14)
+    value, gradient = fm.mse_value_and_grad(t, p, sample_weight=w)
+    assert value == pytest.approx(1e-130, rel=1e-14)
+    np.testing.assert_allclose(gradient, [0.0, 2e-230], rtol=1e-14)
+
+
+@pytest.mark.parametrize("second_row", [[2.0**150, 1e-300], [1.0, 3 * 2.0**-1074]])
+def test_each_slice_depends_on_its_own_weights(second_row):
+    t = np.zeros((2, 2))
+    p = np.array([[0.0, 1e100], [0.0, 1e100]])
+    w = np.array([[1e300, 1e300], second_row])
+    alone = fm.mse(t[1], p[1], sample_weight=w[1])
+    assert fm.mse(t, p, axis=1, sample_weight=w)[1] == alone
+
+
 @pytest.mark.parametrize(
     "weights", [[5e-324, 1e7], [1e-310, 1e300], [1e-310, 1.7e308], [1.0, 1.7e308]]
 )

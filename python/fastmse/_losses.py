@@ -257,20 +257,20 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
-# Weight sums in [_MIN_WEIGHT_SUM, _MAX_WEIGHT_SUM) are used as they are, without the
-# scaling of _weight_scale.
+# Weight sums below this lose bits to subnormal rounding, and 2 / sum(w) overflows.
 _MIN_WEIGHT_SUM = 2.0**-1000
-_MAX_WEIGHT_SUM = 2.0**200
+# Above this weight sum, a weighted gradient first checks that no weight times a loss
+# overflows (see value_and_grad). Below it, that needs a loss within 2**200 of overflow.
+_LARGE_WEIGHT_SUM = 2.0**200
 
 
 def _weight_scale(weight_sums):
     """Return a power of two to multiply the weights by, or None if they are fine as they are.
 
     Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits
-    to subnormal rounding while 2 / sum(w) overflows. Sums of 2**200 or more are brought
-    below 1, so that a weight times a loss overflows only where the loss nearly does.
-    Scaling every weight by one power of two changes no ratio, so the MSE and its
-    gradient stay the same.
+    to subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power
+    of two changes no ratio, so the MSE and its gradient stay the same unless a weight
+    becomes subnormal.
     """
     if weight_sums.size == 1:  # the common case, without two NumPy reductions
         largest = smallest = weight_sums.item()
@@ -279,17 +279,26 @@ def _weight_scale(weight_sums):
         smallest = float(weight_sums.min())
     if math.isinf(largest):
         return 2.0**-1000
-    if largest >= _MAX_WEIGHT_SUM:
-        return 2.0 ** -math.frexp(largest)[1]
     if smallest < _MIN_WEIGHT_SUM and largest < 2.0**23:
         return 2.0**1000
     return None
 
 
-def _all_in_range(weight_sums):
-    """Return whether every weight sum is one to use without scaling."""
-    in_range = (weight_sums >= _MIN_WEIGHT_SUM) & (weight_sums < _MAX_WEIGHT_SUM)
-    return bool(np.all(in_range))
+def _slice_weight_exponents(sums, weight_sums):
+    """Return the exponent of two that divides each slice's weights, or None.
+
+    A slice's weights are scaled when their sum is below 2**-1000 or overflows. They are
+    also scaled when the sum of weights times losses overflows while the weight sum is
+    at least 1, because then a weight times a loss overflowed. The scaled sum lies in
+    [0.5, 1), or is the overflowing sum times 2**-1000. Other slices keep their weights,
+    so that a slice's result depends on its own values only.
+    """
+    overflowed = np.isinf(weight_sums)
+    rescaled = (weight_sums < _MIN_WEIGHT_SUM) | (np.isinf(sums) & (weight_sums >= 1.0))
+    if not (overflowed.any() or rescaled.any()):
+        return None
+    exponents = np.where(rescaled & ~overflowed, np.frexp(weight_sums)[1], 0)
+    return np.where(overflowed, 1000, exponents)
 
 
 def _scaled(sample_weight, scale):
@@ -299,8 +308,8 @@ def _scaled(sample_weight, scale):
 def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     """Return reduce_loss's result over every element without work in Python, or None.
 
-    It takes the inputs that _core.reduce_contiguous takes, and weights whose sum needs
-    neither an error nor the rescaling of _weight_scale. reduce_loss handles the rest.
+    It takes the inputs that _core.reduce_contiguous takes, with weights that need no
+    error and no scaling (see _slice_weight_exponents). reduce_loss handles the rest.
     """
     sums = _core.reduce_contiguous(y_true, y_pred, sample_weight, loss, delta)
     if sums is None:
@@ -308,7 +317,9 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     total, weight_sum, check, n = sums
     if sample_weight is None:
         return total if kind == "sum" else total / n
-    if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < _MAX_WEIGHT_SUM:
+    if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
+        return None
+    if kind == "mean" and math.isinf(total):
         return None
     return total if kind == "sum" else total / weight_sum
 
@@ -335,9 +346,7 @@ def _reduce_trailing(y_true, y_pred, axis, kind, loss, delta):
     return values.reshape(y_true.shape[:outer_dims])
 
 
-def reduce_loss(
-    y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0, rescaled=False
-):
+def reduce_loss(y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0):
     """Return the mean (`kind` "mean") or the sum ("sum") of a loss, as `mse` documents."""
     if axis is None:
         value = _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta)
@@ -366,16 +375,10 @@ def reduce_loss(
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
-        scale = None if kind == "sum" or rescaled else _weight_scale(weight_sums)
-        if scale is not None and weight_sums.size == 1:
-            weights = _scaled(sample_weight, scale)
-            return reduce_loss(
-                y_true, y_pred, axis, weights, kind, loss, delta, rescaled=True
-            )
-        if scale is not None or (kind == "mean" and not _all_in_range(weight_sums)):
-            # Slice sums far apart may need different powers of two, so each slice's
-            # weights are scaled to a sum in [0.5, 1), or by 2**-1000 if it overflows.
-            exponents = np.where(np.isinf(weight_sums), 1000, np.frexp(weight_sums)[1])
+        exponents = None
+        if kind == "mean":
+            exponents = _slice_weight_exponents(sums, weight_sums)
+        if exponents is not None:
             exponents = exponents.reshape(out_shape + (1,) * len(axes))
             weights = np.ldexp(weights, -exponents).astype(t.dtype, copy=False)
             sums, weight_sums, _ = _core.reduce(
@@ -413,6 +416,14 @@ def value_and_grad(
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(np.array(weight_sum), ())
         weight_scale = None if rescaled else _weight_scale(np.array(weight_sum))
+        if weight_scale is None and not rescaled and weight_sum >= _LARGE_WEIGHT_SUM:
+            # A weight times a loss may overflow although the mean is finite. out may be
+            # y_pred, so this reads the inputs once more before writing anything.
+            weighted_sum = reduce_loss(
+                y_true, y_pred, None, sample_weight, "sum", loss, delta
+            )
+            if math.isinf(weighted_sum):
+                weight_scale = 2.0 ** -math.frexp(weight_sum)[1]
         if weight_scale is not None:
             weights = _scaled(sample_weight, weight_scale)
             return value_and_grad(y_true, y_pred, weights, out, loss, delta, rescaled=True)

@@ -202,8 +202,8 @@ def mse_grad(y_true, y_pred, *, sample_weight=None):
     The gradient is computed in float64 and rounded once to the output dtype. The
     weight sum is a float64 sum of the weights, which may differ from the one of
     `fastmse.mse_grad` in the last place, and so may the gradient. Weights whose sum
-    overflows, reaches ``2**200`` or is below ``2**-1000`` are scaled by a power of two
-    first, as in `fastmse.mse_grad`.
+    overflows or is below ``2**-1000`` are scaled by a power of two first, as in
+    `fastmse.mse_grad`.
 
     Examples
     --------
@@ -548,7 +548,7 @@ def _gradient_scaling(statistics, repeat):
     """Return (weight_factor, scale) from the weights' sums and validity.
 
     As in fastmse.mse_grad, the weights are multiplied by a power of two when their sum
-    overflows, reaches 2**200 or falls below 2**-1000, which changes no ratio.
+    overflows or falls below 2**-1000, which changes no ratio.
     """
     (total, small_total, large_total), valid = statistics
     if not valid:
@@ -561,9 +561,6 @@ def _gradient_scaling(statistics, repeat):
     }
     raise_for_zero_weight_sum(np.array(totals[None]), ())
     factor = _weight_scale(np.array(totals[None]))
-    if factor not in totals:
-        # A large finite total scales exactly by the power of two.
-        totals[factor] = totals[None] * factor
     return (1.0 if factor is None else factor), 2.0 / totals[factor]
 
 
