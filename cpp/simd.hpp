@@ -75,7 +75,8 @@ struct Vec {
     static V add(V a, V b) { return _mm512_add_pd(a, b); }
     static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
     // a - b as a * 1 - b: the same single rounding, on the multiply-add units, which are
-    // idle while the add units widen float32 loads (see HalfVec).
+    // less busy than the add units in these loops, above all where float32 loads are
+    // widened (see HalfVec).
     static V difference(V a, V b) { return _mm512_fmsub_pd(a, _mm512_set1_pd(1.0), b); }
     static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
     static V mul_add(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
