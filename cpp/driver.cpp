@@ -395,6 +395,22 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
 }
 
 template <class T>
+void reduce_rows(Loss loss, double delta, const T* y_true, const T* y_pred, int64_t rows,
+                 int64_t row_size, double* out) {
+    const KernelSet<T>& set = kernels<T>();
+    // Enough rows per work item to fill about one chunk, since a row may be short.
+    const int64_t per_item = std::max<int64_t>(1, kChunk / row_size);
+    parallel_for(ceil_div(rows, per_item), threads_for(rows * row_size), [&](int64_t item) {
+        const int64_t end = std::min(rows, (item + 1) * per_item);
+        for (int64_t row = item * per_item; row < end; ++row) {
+            const int64_t begin = row * row_size;
+            out[row] =
+                set.reduce(loss, delta, y_true + begin, y_pred + begin, nullptr, row_size).squares;
+        }
+    });
+}
+
+template <class T>
 double stream_sum(const T* a, const T* b, int64_t n) {
     const KernelSet<T>& set = kernels<T>();
     const int64_t chunks = ceil_div(n, kChunk);
@@ -428,6 +444,8 @@ ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* wei
 
 template Sums reduce_contiguous(Loss, double, const float*, const float*, const float*, int64_t);
 template Sums reduce_contiguous(Loss, double, const double*, const double*, const double*, int64_t);
+template void reduce_rows(Loss, double, const float*, const float*, int64_t, int64_t, double*);
+template void reduce_rows(Loss, double, const double*, const double*, int64_t, int64_t, double*);
 template ExactSums reduce_exact_contiguous(const float*, const float*, const float*, int64_t);
 template ExactSums reduce_exact_contiguous(const double*, const double*, const double*, int64_t);
 template double stream_sum(const float*, const float*, int64_t);

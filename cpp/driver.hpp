@@ -38,6 +38,12 @@ template <class T>
 Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                        int64_t n);
 
+// The unweighted loss sum of each of `rows` contiguous rows of row_size elements, at most
+// kChunk, into out[rows]: the sums that reduce_slices gives for such rows, without its set-up.
+template <class T>
+void reduce_rows(Loss loss, double delta, const T* y_true, const T* y_pred, int64_t rows,
+                 int64_t row_size, double* out);
+
 // The double-double sums of squared errors and weights of contiguous arrays (exact.hpp).
 // Chunks add up in chunk order; weights may be null.
 template <class T>

@@ -180,22 +180,54 @@ py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::h
 }
 
 // Unweighted reduce over the last axes of a contiguous pair (see is_contiguous_pair): the
-// loss sum of each slice, or None for the general path.
-py::object reduce_trailing_binding(py::handle y_true, py::handle y_pred, int outer_dims,
+// loss sum, or the mean if `mean`, of each slice, in an array of the kept axes' shape; or
+// None for the general path.
+py::object reduce_trailing_binding(py::handle y_true, py::handle y_pred, int outer_dims, bool mean,
                                    const std::string& loss, double delta) {
     DType dtype;
     if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
     const auto t = py::reinterpret_borrow<py::array>(y_true);
     const auto p = py::reinterpret_borrow<py::array>(y_pred);
+    if (outer_dims < 0 || outer_dims > t.ndim()) {
+        throw std::invalid_argument("outer_dims must be between 0 and the number of axes");
+    }
+    const int64_t n = element_count(t);
+    int64_t row_size = 1;
+    for (int d = outer_dims; d < t.ndim(); ++d) row_size *= t.shape(d);
+    const int64_t rows = n / row_size;
+    std::vector<py::ssize_t> kept_shape(t.shape(), t.shape() + outer_dims);
+    py::array_t<double> squares(kept_shape);
+    double* out = squares.mutable_data();
+    // The division of the general path, on the same doubles.
+    auto finish = [&] {
+        if (mean) {
+            for (int64_t i = 0; i < rows; ++i) out[i] /= static_cast<double>(row_size);
+        }
+        return std::move(squares);
+    };
+
+    if (row_size <= kChunk) {
+        // Rows of one chunk each: one kernel call per row, as reduce_slices makes.
+        const Loss parsed = parse_loss(loss);
+        without_gil_if_large(n, [&] {
+            if (dtype == DType::f32) {
+                reduce_rows(parsed, delta, static_cast<const float*>(t.data()),
+                            static_cast<const float*>(p.data()), rows, row_size, out);
+            } else {
+                reduce_rows(parsed, delta, static_cast<const double*>(t.data()),
+                            static_cast<const double*>(p.data()), rows, row_size, out);
+            }
+            return 0;
+        });
+        return finish();
+    }
+
     Problem problem = make_problem(t, p, py::none(), outer_dims);
     set_loss(problem, loss, delta);
     const std::vector<Sums> slices =
-        without_gil_if_large(element_count(t), [&] { return reduce_slices(problem); });
-
-    py::array_t<double> squares(static_cast<py::ssize_t>(slices.size()));
-    auto squares_out = squares.mutable_unchecked<1>();
-    for (py::ssize_t i = 0; i < squares_out.shape(0); ++i) squares_out(i) = slices[i].squares;
-    return std::move(squares);
+        without_gil_if_large(n, [&] { return reduce_slices(problem); });
+    for (int64_t i = 0; i < rows; ++i) out[i] = slices[i].squares;
+    return finish();
 }
 
 py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::object& weights,
@@ -397,7 +429,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("reduce_contiguous", &reduce_contiguous_binding, py::arg("y_true"), py::arg("y_pred"),
           py::arg("weights"), py::arg("loss"), py::arg("delta"));
     m.def("reduce_trailing", &reduce_trailing_binding, py::arg("y_true"), py::arg("y_pred"),
-          py::arg("outer_dims"), py::arg("loss"), py::arg("delta"));
+          py::arg("outer_dims"), py::arg("mean"), py::arg("loss"), py::arg("delta"));
     m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
           py::arg("outer_dims"), py::arg("loss") = "squared", py::arg("delta") = 1.0);
     m.def("sum_weights", &sum_weights_binding, py::arg("weights"));

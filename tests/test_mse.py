@@ -302,6 +302,8 @@ def test_shortcut_rescales_extreme_weights(scale, rng):
         ((3, 4, 9), (1, 2)),
         ((3, 4, 9), (-1, -2)),
         ((2, 3, 4), 0),
+        ((3000, 7), -1),
+        ((3, 8193), -1),
     ],
 )
 def test_trailing_axis_shortcut_equals_general_path(name, dtype, shape, axis, rng):
@@ -315,3 +317,11 @@ def test_trailing_axis_shortcut_equals_general_path(name, dtype, shape, axis, rn
     assert shortcut.shape == general.shape
     assert shortcut.dtype == general.dtype
     np.testing.assert_array_equal(shortcut, general)
+
+
+@pytest.mark.parametrize("shape", [(20_000, 3), (9, 8192), (2, 3, 40_000)])
+def test_trailing_axis_shortcut_every_thread_count(num_threads, shape, rng):
+    t = rng.standard_normal(shape)
+    p = rng.standard_normal(shape)
+    general = fm.mse(np.asfortranarray(t), np.asfortranarray(p), axis=-1)
+    np.testing.assert_array_equal(fm.mse(t, p, axis=-1), general)

@@ -11,7 +11,7 @@ def reduce_contiguous(
     y_true: object, y_pred: object, weights: object, loss: str, delta: float
 ) -> tuple[float, float, float, int] | None: ...
 def reduce_trailing(
-    y_true: object, y_pred: object, outer_dims: int, loss: str, delta: float
+    y_true: object, y_pred: object, outer_dims: int, mean: bool, loss: str, delta: float
 ) -> npt.NDArray[np.float64] | None: ...
 def reduce(
     y_true: npt.NDArray[np.floating[Any]],

@@ -339,11 +339,9 @@ def _reduce_trailing(y_true, y_pred, axis, kind, loss, delta):
     outer_dims = y_true.ndim - len(axes)
     if axes != tuple(range(outer_dims, y_true.ndim)):
         return None
-    sums = _core.reduce_trailing(y_true, y_pred, outer_dims, loss, delta)
-    if sums is None:
-        return None
-    values = sums if kind == "sum" else sums / math.prod(y_true.shape[outer_dims:])
-    return values.reshape(y_true.shape[:outer_dims])
+    return _core.reduce_trailing(
+        y_true, y_pred, outer_dims, kind == "mean", loss, delta
+    )
 
 
 def reduce_loss(y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0):
