@@ -344,7 +344,9 @@ def _reduce_trailing(y_true, y_pred, axis, kind, loss, delta):
     )
 
 
-def reduce_loss(y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0):
+def reduce_loss(
+    y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0
+):
     """Return the mean (`kind` "mean") or the sum ("sum") of a loss, as `mse` documents."""
     if axis is None:
         value = _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta)
