@@ -1,6 +1,7 @@
 """The input rules: dtypes, shapes, emptiness, NaN, weights, axis and out."""
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -340,6 +341,29 @@ def test_small_weight_beside_a_huge_one():
     value, gradient = fm.mse_value_and_grad(t, p, sample_weight=w)
     assert value == pytest.approx(1e-130, rel=1e-14)
     np.testing.assert_allclose(gradient, [0.0, 2e-230], rtol=1e-14)
+
+
+def test_small_weight_beside_an_overflowing_sum():
+    # The weight sum overflows, and scaling it back must not zero the small weight.
+    t = np.zeros(3)
+    p = np.array([0.0, 0.0, 1e150])
+    w = [1.7e308, 1.7e308, 1e-30]
+    weight_sum = sum(Fraction(v) for v in w)
+    expected = float(Fraction(1e-30) * Fraction(1e150) ** 2 / weight_sum)
+    assert fm.mse(t, p, sample_weight=w) == pytest.approx(expected, rel=1e-14)
+    value, gradient = fm.mse_value_and_grad(t, p, sample_weight=w)
+    assert value == fm.mse(t, p, sample_weight=w)
+    slope = float(2 * Fraction(1e-30) * Fraction(1e150) / weight_sum)
+    np.testing.assert_allclose(gradient, [0.0, 0.0, slope], rtol=1e-14)
+
+
+@pytest.mark.parametrize("weights", [[1.0, 1.0], [1e10, 1e10], [1e250, 1e250]])
+def test_value_and_grad_value_equals_mse_near_overflow(weights):
+    t = np.zeros(2)
+    p = np.full(2, 1.3e154)
+    value, _ = fm.mse_value_and_grad(t, p, sample_weight=weights)
+    expected = fm.mse(t, p, sample_weight=weights)
+    assert value == expected or (np.isinf(value) and np.isinf(expected))
 
 
 @pytest.mark.parametrize("second_row", [[2.0**150, 1e-300], [1.0, 3 * 2.0**-1074]])

@@ -267,6 +267,8 @@ _LARGE_WEIGHT_SUM = 2.0**200
 def _weight_scale(weight_sums):
     """Return a power of two to multiply the weights by, or None if they are fine as they are.
 
+    fastmse.dask uses this rule. The in-memory functions use _slice_weight_exponents.
+
     Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits
     to subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power
     of two changes no ratio, so the MSE and its gradient stay the same unless a weight
@@ -284,25 +286,29 @@ def _weight_scale(weight_sums):
     return None
 
 
-def _slice_weight_exponents(sums, weight_sums):
+def _overflow_exponent(count):
+    """Return an exponent of two that makes any sum of `count` finite weights finite."""
+    return int(count).bit_length() + 1
+
+
+def _slice_weight_exponents(sums, weight_sums, count):
     """Return the exponent of two that divides each slice's weights, or None.
 
-    A slice's weights are scaled when their sum is below 2**-1000 or overflows. They are
-    also scaled when the sum of weights times losses overflows while the weight sum is
-    at least 1, because then a weight times a loss overflowed. The scaled sum lies in
-    [0.5, 1), or is the overflowing sum times 2**-1000. Other slices keep their weights,
-    so that a slice's result depends on its own values only.
+    A slice's weights are scaled when their sum is below 2**-1000, to a sum in [0.5, 1).
+    They are also scaled to that range when the sum of weights times losses overflows
+    while the weight sum is 2**200 or more, because then a weight times a loss may have
+    overflowed. A weight sum that overflows is divided by a power of two just above the
+    `count` weights of a slice. Other slices keep their weights, so that a slice's
+    result depends on its own values only.
     """
     overflowed = np.isinf(weight_sums)
-    rescaled = (weight_sums < _MIN_WEIGHT_SUM) | (np.isinf(sums) & (weight_sums >= 1.0))
+    too_small = weight_sums < _MIN_WEIGHT_SUM
+    loss_overflowed = np.isinf(sums) & (weight_sums >= _LARGE_WEIGHT_SUM)
+    rescaled = (too_small | loss_overflowed) & ~overflowed
     if not (overflowed.any() or rescaled.any()):
         return None
-    exponents = np.where(rescaled & ~overflowed, np.frexp(weight_sums)[1], 0)
-    return np.where(overflowed, 1000, exponents)
-
-
-def _scaled(sample_weight, scale):
-    return np.asarray(sample_weight, dtype=np.float64) * scale
+    exponents = np.where(rescaled, np.frexp(weight_sums)[1], 0)
+    return np.where(overflowed, _overflow_exponent(count), exponents)
 
 
 def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
@@ -319,7 +325,7 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
         return total if kind == "sum" else total / n
     if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
         return None
-    if kind == "mean" and math.isinf(total):
+    if kind == "mean" and math.isinf(total) and weight_sum >= _LARGE_WEIGHT_SUM:
         return None
     return total if kind == "sum" else total / weight_sum
 
@@ -375,10 +381,13 @@ def reduce_loss(
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
-        exponents = None
-        if kind == "mean":
-            exponents = _slice_weight_exponents(sums, weight_sums)
-        if exponents is not None:
+        # A second round scales a slice whose weight sum overflowed, if a weight times
+        # a loss then still overflows.
+        count = math.prod(shape[d] for d in axes)
+        for _ in range(2 if kind == "mean" else 0):
+            exponents = _slice_weight_exponents(sums, weight_sums, count)
+            if exponents is None:
+                break
             exponents = exponents.reshape(out_shape + (1,) * len(axes))
             weights = np.ldexp(weights, -exponents).astype(t.dtype, copy=False)
             sums, weight_sums, _ = _core.reduce(
@@ -396,9 +405,7 @@ def reduce_loss(
     return values.reshape(out_shape)
 
 
-def value_and_grad(
-    y_true, y_pred, sample_weight, out, loss="squared", delta=1.0, rescaled=False
-):
+def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0):
     """Return the mean loss and its gradient with respect to y_pred, as `mse_grad` does."""
     if sample_weight is None and loss == "squared":
         result = _core.value_and_grad_contiguous(y_true, y_pred, out)
@@ -415,18 +422,25 @@ def value_and_grad(
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(np.array(weight_sum), ())
-        weight_scale = None if rescaled else _weight_scale(np.array(weight_sum))
-        if weight_scale is None and not rescaled and weight_sum >= _LARGE_WEIGHT_SUM:
+        # The same scaling as reduce_loss's, so that the value equals its result: the
+        # weights are divided by 2**exponent.
+        exponent = 0
+        if math.isinf(weight_sum):
+            exponent = _overflow_exponent(math.prod(shape))
+        elif weight_sum < _MIN_WEIGHT_SUM:
+            exponent = math.frexp(weight_sum)[1]
+        elif weight_sum >= _LARGE_WEIGHT_SUM:
             # A weight times a loss may overflow although the mean is finite. out may be
             # y_pred, so this reads the inputs once more before writing anything.
             weighted_sum = reduce_loss(
                 y_true, y_pred, None, sample_weight, "sum", loss, delta
             )
             if math.isinf(weighted_sum):
-                weight_scale = 2.0 ** -math.frexp(weight_sum)[1]
-        if weight_scale is not None:
-            weights = _scaled(sample_weight, weight_scale)
-            return value_and_grad(y_true, y_pred, weights, out, loss, delta, rescaled=True)
+                exponent = math.frexp(weight_sum)[1]
+        if exponent != 0:
+            weights = np.ldexp(np.asarray(sample_weight, dtype=np.float64), -exponent)
+            # The scaled sum is in [0.5, 1) or finite, so this recurses at most twice.
+            return value_and_grad(y_true, y_pred, weights, out, loss, delta)
         scale = factor / weight_sum
 
     if p.shape == shape:
