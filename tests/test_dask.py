@@ -31,7 +31,7 @@ def client():
         processes=True,
         threads_per_worker=1,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: another cluster may hold 8787
     )
     client = Client(cluster)
     yield client
