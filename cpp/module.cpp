@@ -124,8 +124,8 @@ bool is_contiguous_weights(py::handle weights, const py::array& y_true, DType dt
     return true;
 }
 
-// The sums of a reduction over every element of a contiguous pair with contiguous weights
-// (see is_contiguous_weights) and the element count; false for the general path.
+// Sets the sums of a reduction over every element of a contiguous pair with contiguous
+// weights (see is_contiguous_weights), and the element count. False for the general path.
 bool sum_contiguous(py::handle y_true, py::handle y_pred, py::handle weights, Loss loss,
                     double delta, Sums* sums, int64_t* n) {
     DType dtype;
@@ -179,9 +179,9 @@ py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::h
     return py::make_tuple(sums.squares, sums.weights, sums.weight_check, n);
 }
 
-// Unweighted reduce over the last axes of a contiguous pair (see is_contiguous_pair): the
-// loss sum, or the mean if `mean`, of each slice, in an array of the kept axes' shape; or
-// None for the general path.
+// Unweighted reduce over the last axes of a contiguous pair (see is_contiguous_pair). Returns
+// the loss sum of each slice, or its mean if `mean`, shaped as the kept axes, or None for
+// the general path.
 py::object reduce_trailing_binding(py::handle y_true, py::handle y_pred, int outer_dims, bool mean,
                                    const std::string& loss, double delta) {
     DType dtype;

@@ -88,16 +88,16 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
             for (fastmse::Loss loss :
                  {fastmse::Loss::squared, fastmse::Loss::absolute, fastmse::Loss::huber}) {
                 for (const T* weights : {static_cast<const T*>(nullptr), wp}) {
-                    const fastmse::Sums one = set.reduce(loss, delta, tp, pp, weights, n);
+                    const fastmse::Sums before = set.reduce(loss, delta, tp, pp, weights, n);
                     fastmse::set_split_conversions(!fastmse::split_conversions());
-                    const fastmse::Sums two = set.reduce(loss, delta, tp, pp, weights, n);
+                    const fastmse::Sums after = set.reduce(loss, delta, tp, pp, weights, n);
                     fastmse::set_split_conversions(!fastmse::split_conversions());
-                    const std::string what = where + " loss " +
-                                             std::to_string(static_cast<int>(loss)) +
-                                             (weights ? " weighted" : "") + ", conversion width";
-                    expect(one.squares == two.squares, what);
-                    expect(one.weights == two.weights, what + " weight sum");
-                    expect(one.weight_check == two.weight_check, what + " weight check");
+                    const std::string label = where + " loss " +
+                                              std::to_string(static_cast<int>(loss)) +
+                                              (weights ? " weighted" : "") + ", conversion width";
+                    expect(before.squares == after.squares, label);
+                    expect(before.weights == after.weights, label + " weight sum");
+                    expect(before.weight_check == after.weight_check, label + " weight check");
                 }
             }
             std::vector<T> slopes(n);

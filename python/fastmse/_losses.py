@@ -264,28 +264,6 @@ _MIN_WEIGHT_SUM = 2.0**-1000
 _LARGE_WEIGHT_SUM = 2.0**200
 
 
-def _weight_scale(weight_sums):
-    """Return a power of two to multiply the weights by, or None if they are fine as they are.
-
-    fastmse.dask uses this rule. The in-memory functions use _slice_weight_exponents.
-
-    Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits
-    to subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power
-    of two changes no ratio, so the MSE and its gradient stay the same unless a weight
-    becomes subnormal.
-    """
-    if weight_sums.size == 1:  # the common case, without two NumPy reductions
-        largest = smallest = weight_sums.item()
-    else:
-        largest = float(weight_sums.max())
-        smallest = float(weight_sums.min())
-    if math.isinf(largest):
-        return 2.0**-1000
-    if smallest < _MIN_WEIGHT_SUM and largest < 2.0**23:
-        return 2.0**1000
-    return None
-
-
 def _overflow_exponent(count):
     """Return an exponent of two that makes any sum of `count` finite weights finite."""
     return int(count).bit_length() + 1
@@ -381,10 +359,11 @@ def reduce_loss(
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
-        # A second round scales a slice whose weight sum overflowed, if a weight times
-        # a loss then still overflows.
+        # Sums are never scaled. For means, a second round scales a slice whose weight
+        # sum overflowed if a weight times a loss then still overflows.
         count = math.prod(shape[d] for d in axes)
-        for _ in range(2 if kind == "mean" else 0):
+        rounds = 2 if kind == "mean" else 0
+        for _ in range(rounds):
             exponents = _slice_weight_exponents(sums, weight_sums, count)
             if exponents is None:
                 break
@@ -439,7 +418,7 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
                 exponent = math.frexp(weight_sum)[1]
         if exponent != 0:
             weights = np.ldexp(np.asarray(sample_weight, dtype=np.float64), -exponent)
-            # The scaled sum is in [0.5, 1) or finite, so this recurses at most twice.
+            # The scaled sum is finite and at least 0.5: at most two more calls follow.
             return value_and_grad(y_true, y_pred, weights, out, loss, delta)
         scale = factor / weight_sum
 

@@ -15,7 +15,7 @@ from dask.array.core import unify_chunks
 from dask.array.utils import meta_from_array
 
 from .._accumulator import MSEAccumulator
-from .._losses import _map, _weight_scale
+from .._losses import _map
 from .._validation import (
     as_real_array,
     broadcast_weights,
@@ -542,6 +542,28 @@ def _add_weight_statistics(*parts):
     sums, valid = zip(*parts)
     with np.errstate(over="ignore"):
         return np.sum(sums, axis=0), all(valid)
+
+
+def _weight_scale(weight_sums):
+    """Return a power of two to multiply the weights by, or None if they are fine as they are.
+
+    The in-memory functions scale per slice instead (see fastmse._losses).
+
+    Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits
+    to subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power
+    of two changes no ratio, so the MSE and its gradient stay the same unless a weight
+    becomes subnormal.
+    """
+    if weight_sums.size == 1:  # the common case, without two NumPy reductions
+        largest = smallest = weight_sums.item()
+    else:
+        largest = float(weight_sums.max())
+        smallest = float(weight_sums.min())
+    if math.isinf(largest):
+        return 2.0**-1000
+    if smallest < 2.0**-1000 and largest < 2.0**23:
+        return 2.0**1000
+    return None
 
 
 def _gradient_scaling(statistics, repeat):
