@@ -365,6 +365,61 @@ Sums map_typed(const Problem& problem, MapOp op, double scale) {
     return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
 }
 
+// reduce_contiguous on several threads, each taking an equal share of the leaves rather
+// than of the chunks: at 10**5 elements, 13 chunks split 7 to 6 would keep one thread busy
+// 15% longer than the other. A chunk that a share boundary cuts is summed in two steps.
+// Each thread stores the lane sums of its leaves of that chunk (store_leaves), and once all
+// threads are done, sum_stored_leaves adds them up in the tree that reduce uses for a whole
+// chunk. So every chunk's sums, and the result, are the same for any thread count.
+template <class T>
+Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, const T* y_true,
+                          const T* y_pred, const T* weights, int64_t n, int threads) {
+    const int64_t leaves = ceil_div(n, set.leaf_size);
+    const int64_t leaves_per_chunk = kChunk / set.leaf_size;
+    // Thread `part` takes the elements [share(part), share(part + 1)).
+    auto share = [&](int64_t part) { return std::min(n, leaves * part / threads * set.leaf_size); };
+
+    // The chunks that a share boundary cuts, in order, with room for their leaves' sums.
+    std::vector<int64_t> cut;
+    for (int part = 1; part < threads; ++part) {
+        const int64_t boundary = share(part);
+        const int64_t chunk = boundary / kChunk;
+        if (boundary % kChunk != 0 && (cut.empty() || cut.back() != chunk)) cut.push_back(chunk);
+    }
+    std::vector<double> stored(cut.size() * leaves_per_chunk * set.leaf_doubles);
+
+    std::vector<Sums> partial(ceil_div(n, kChunk));
+    parallel_for(threads, threads, [&](int64_t part) {
+        const int64_t begin = share(part), end = share(part + 1);
+        for (int64_t chunk = begin / kChunk; chunk * kChunk < end; ++chunk) {
+            const int64_t chunk_begin = chunk * kChunk;
+            const int64_t chunk_end = std::min(n, chunk_begin + kChunk);
+            const int64_t from = std::max(begin, chunk_begin), to = std::min(end, chunk_end);
+            const T* w = weights != nullptr ? weights + from : nullptr;
+            if (from == chunk_begin && to == chunk_end) {
+                partial[chunk] =
+                    set.reduce(loss, delta, y_true + from, y_pred + from, w, to - from);
+                continue;
+            }
+            const auto slot = std::find(cut.begin(), cut.end(), chunk) - cut.begin();
+            const int64_t first_leaf =
+                slot * leaves_per_chunk + (from - chunk_begin) / set.leaf_size;
+            set.store_leaves(loss, delta, y_true + from, y_pred + from, w, to - from,
+                             stored.data() + first_leaf * set.leaf_doubles);
+        }
+    });
+
+    for (size_t slot = 0; slot < cut.size(); ++slot) {
+        const int64_t chunk_begin = cut[slot] * kChunk;
+        const int64_t count = ceil_div(std::min(kChunk, n - chunk_begin), set.leaf_size);
+        partial[cut[slot]] = set.sum_stored_leaves(
+            stored.data() + slot * leaves_per_chunk * set.leaf_doubles, count);
+    }
+    PairwiseSum<Sums> total;
+    for (const Sums& sums : partial) total.add(sums);
+    return total.total();
+}
+
 }  // namespace
 
 std::vector<Sums> reduce_slices(const Problem& problem) {
@@ -386,7 +441,11 @@ template <class T>
 Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                        int64_t n) {
     const KernelSet<T>& set = kernels<T>();
-    return sum_chunks(ceil_div(n, kChunk), threads_for(n), [&](int64_t chunk) {
+    const int threads = threads_for(n);
+    if (threads > 1) {
+        return reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads);
+    }
+    return sum_chunks(ceil_div(n, kChunk), threads, [&](int64_t chunk) {
         const int64_t begin = chunk * kChunk;
         const T* w = weights != nullptr ? weights + begin : nullptr;
         return set.reduce(loss, delta, y_true + begin, y_pred + begin, w,

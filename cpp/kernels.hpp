@@ -131,6 +131,12 @@ struct KernelSet {
     // Sum of w * loss(y_pred - y_true), of w, and the weight check.
     Sums (*reduce)(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                    int64_t n) noexcept;
+    // The lane sums of each leaf of a part of a chunk, written to out (leaf_doubles per
+    // leaf), for a chunk that threads share; n counts from a leaf boundary of the chunk.
+    void (*store_leaves)(Loss loss, double delta, const T* y_true, const T* y_pred,
+                         const T* weights, int64_t n, double* out) noexcept;
+    // The sums of a chunk from the `count` leaves that store_leaves wrote: reduce's sums.
+    Sums (*sum_stored_leaves)(const double* leaves, int64_t count) noexcept;
     // Sum of w and the weight check only.
     Sums (*sum_weights)(const T* weights, int64_t n) noexcept;
     // Writes the elementwise result of `op` to out and returns the same sums as `reduce`.
@@ -145,6 +151,9 @@ struct KernelSet {
                               int64_t n) noexcept;
     // The sums of a linear model's loss and gradient over a block of rows (LinearRows).
     void (*linear_block)(const LinearRows<T>& rows, double* sums) noexcept;
+    // Elements per leaf, which divides kChunk, and doubles per leaf from store_leaves.
+    int64_t leaf_size;
+    int64_t leaf_doubles;
 };
 
 struct KernelTable {

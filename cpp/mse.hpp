@@ -278,37 +278,100 @@ inline Sums sum_leaves(int64_t n, Leaf leaf) {
     return chunk.total().total();
 }
 
-template <class T, Loss kLoss>
-Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n) {
+// What reduce_loss does with the lane sums of a chunk's leaves. SumLeaves adds them up
+// pairwise into the chunk's sums. StoreLeaves stores them, kLeafDoubles per leaf, for a
+// chunk that two threads share: sum_stored_leaves then adds them up in the same tree.
+struct SumLeaves {
+    template <class Leaf>
+    FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {
+        return sum_unweighted_leaves(n, leaf);
+    }
+    template <class Leaf>
+    FASTMSE_INLINE Sums weighted(int64_t n, Leaf leaf) const {
+        return sum_leaves(n, leaf);
+    }
+};
+
+constexpr int64_t kLeafDoubles = 3 * kLanes;
+
+struct StoreLeaves {
+    double* out;
+
+    static void put(double* p, const LaneSums& sums) {
+        Vec::store(p, sums.squares);
+        Vec::store(p + kLanes, sums.weights);
+        Vec::store(p + 2 * kLanes, sums.check);
+    }
+    template <class Leaf>
+    FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {
+        for (int64_t i = 0; i < n; i += kLeaf) {
+            put(out + i / kLeaf * kLeafDoubles,
+                {leaf(i, std::min(kLeaf, n - i)), Vec::zero(), Vec::zero()});
+        }
+        return {};
+    }
+    template <class Leaf>
+    FASTMSE_INLINE Sums weighted(int64_t n, Leaf leaf) const {
+        for (int64_t i = 0; i < n; i += kLeaf) {
+            put(out + i / kLeaf * kLeafDoubles, leaf(i, std::min(kLeaf, n - i)));
+        }
+        return {};
+    }
+};
+
+template <class T, Loss kLoss, class Leaves>
+Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n,
+                 Leaves leaves) {
     if constexpr (kHasHalfVec && std::is_same_v<T, float> && kLoss == Loss::squared) {
         if (w == nullptr && split_conversions()) {
-            return sum_unweighted_leaves(n, [&](int64_t i, int64_t count) {
+            return leaves.unweighted(n, [&](int64_t i, int64_t count) {
                 return reduce_squares_in_halves(y_true + i, y_pred + i, count);
             });
         }
     }
     if (w == nullptr) {
-        return sum_unweighted_leaves(n, [&](int64_t i, int64_t count) {
+        return leaves.unweighted(n, [&](int64_t i, int64_t count) {
             return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count)
                 .squares;
         });
     }
-    return sum_leaves(n, [&](int64_t i, int64_t count) {
+    return leaves.weighted(n, [&](int64_t i, int64_t count) {
         return reduce_leaf<T, kLoss, true>(y_true + i, y_pred + i, w + i, delta, count);
     });
+}
+
+template <class T, class Leaves>
+Sums reduce_with(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
+                 Leaves leaves) {
+    switch (loss) {
+        case Loss::absolute:
+            return reduce_loss<T, Loss::absolute>(y_true, y_pred, w, delta, n, leaves);
+        case Loss::huber:
+            return reduce_loss<T, Loss::huber>(y_true, y_pred, w, delta, n, leaves);
+        default:
+            return reduce_loss<T, Loss::squared>(y_true, y_pred, w, delta, n, leaves);
+    }
 }
 
 template <class T>
 Sums reduce(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w,
             int64_t n) noexcept {
-    switch (loss) {
-        case Loss::absolute:
-            return reduce_loss<T, Loss::absolute>(y_true, y_pred, w, delta, n);
-        case Loss::huber:
-            return reduce_loss<T, Loss::huber>(y_true, y_pred, w, delta, n);
-        default:
-            return reduce_loss<T, Loss::squared>(y_true, y_pred, w, delta, n);
+    return reduce_with(loss, delta, y_true, y_pred, w, n, SumLeaves{});
+}
+
+template <class T>
+void store_leaves(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
+                  double* out) noexcept {
+    reduce_with(loss, delta, y_true, y_pred, w, n, StoreLeaves{out});
+}
+
+inline Sums sum_stored_leaves(const double* leaves, int64_t count) noexcept {
+    PairwiseSum<LaneSums> chunk;
+    for (int64_t k = 0; k < count; ++k) {
+        const double* p = leaves + k * kLeafDoubles;
+        chunk.add({Vec::load(p), Vec::load(p + kLanes), Vec::load(p + 2 * kLanes)});
     }
+    return chunk.total().total();
 }
 
 template <class T>

@@ -102,6 +102,43 @@ def test_same_bits_for_every_thread_count(dtype, rng):
     assert len(results) == 1
 
 
+@pytest.mark.parametrize("n", [16_384, 16_900, 3 * 8192 + 5, 100_000, 300_001])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shared_chunk_keeps_every_bit(simd_target, dtype, n, rng):
+    # On several threads, a contiguous reduction gives each thread an equal share of the
+    # leaves, so two threads can share a chunk (reduce_shared_chunks in cpp/driver.cpp).
+    # Every loss, weighted or not, must keep the bits of one thread and of a strided view,
+    # which goes through the general path chunk by chunk.
+    t = rng.standard_normal(n).astype(dtype)
+    p = (t + rng.standard_normal(n)).astype(dtype)
+    w = rng.random(n).astype(dtype)
+
+    def losses(t, p, w):
+        return [
+            fm.mse(t, p),
+            fm.mse(t, p, sample_weight=w),
+            fm.mae(t, p),
+            fm.mae(t, p, sample_weight=w),
+            fm.huber(t, p, delta=0.5),
+            fm.huber(t, p, delta=0.5, sample_weight=w),
+        ]
+
+    before = fm.get_num_threads()
+    try:
+        fm.set_num_threads(1)
+        expected = losses(t, p, w)
+        for threads in (2, 3, 4):
+            fm.set_num_threads(threads)
+            assert losses(t, p, w) == expected, f"{threads} threads"
+    finally:
+        fm.set_num_threads(before)
+
+    def strided(a):
+        return np.repeat(a, 2)[::2]
+
+    assert losses(strided(t), strided(p), strided(w)) == expected
+
+
 @pytest.mark.parametrize(
     "make_view",
     [
