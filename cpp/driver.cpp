@@ -365,12 +365,10 @@ Sums map_typed(const Problem& problem, MapOp op, double scale) {
     return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
 }
 
-// reduce_contiguous on several threads, each taking an equal share of the leaves rather
-// than of the chunks: at 10**5 elements, 13 chunks split 7 to 6 would keep one thread busy
-// 15% longer than the other. A chunk that a share boundary cuts is summed in two steps.
-// Each thread stores the lane sums of its leaves of that chunk (store_leaves), and once all
-// threads are done, sum_stored_leaves adds them up in the tree that reduce uses for a whole
-// chunk. So every chunk's sums, and the result, are the same for any thread count.
+// reduce_contiguous on several threads. Each thread takes an equal share of the leaves, not
+// of the chunks, which split unevenly (13 chunks at 10**5 elements split 7 to 6). A chunk cut
+// by a share boundary is summed from its leaves' stored lane sums in reduce's tree, so the
+// result is the same for every thread count.
 template <class T>
 Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, const T* y_true,
                           const T* y_pred, const T* weights, int64_t n, int threads) {
@@ -388,25 +386,34 @@ Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, cons
     }
     std::vector<double> stored(cut.size() * leaves_per_chunk * set.leaf_doubles);
 
+    // Stores the lane sums of the leaves in [from, to), which lie in one cut chunk.
+    auto store = [&](int64_t from, int64_t to) {
+        const int64_t chunk = from / kChunk;
+        const auto slot = std::find(cut.begin(), cut.end(), chunk) - cut.begin();
+        const int64_t leaf = slot * leaves_per_chunk + (from - chunk * kChunk) / set.leaf_size;
+        set.store_leaves(loss, delta, y_true + from, y_pred + from,
+                         weights != nullptr ? weights + from : nullptr, to - from,
+                         stored.data() + leaf * set.leaf_doubles);
+    };
+
     std::vector<Sums> partial(ceil_div(n, kChunk));
     parallel_for(threads, threads, [&](int64_t part) {
-        const int64_t begin = share(part), end = share(part + 1);
-        for (int64_t chunk = begin / kChunk; chunk * kChunk < end; ++chunk) {
-            const int64_t chunk_begin = chunk * kChunk;
-            const int64_t chunk_end = std::min(n, chunk_begin + kChunk);
-            const int64_t from = std::max(begin, chunk_begin), to = std::min(end, chunk_end);
-            const T* w = weights != nullptr ? weights + from : nullptr;
-            if (from == chunk_begin && to == chunk_end) {
-                partial[chunk] =
-                    set.reduce(loss, delta, y_true + from, y_pred + from, w, to - from);
-                continue;
-            }
-            const auto slot = std::find(cut.begin(), cut.end(), chunk) - cut.begin();
-            const int64_t first_leaf =
-                slot * leaves_per_chunk + (from - chunk_begin) / set.leaf_size;
-            set.store_leaves(loss, delta, y_true + from, y_pred + from, w, to - from,
-                             stored.data() + first_leaf * set.leaf_doubles);
+        int64_t begin = share(part);
+        const int64_t end = share(part + 1);
+        if (begin % kChunk != 0) {
+            const int64_t to = std::min(end, (begin / kChunk + 1) * kChunk);
+            store(begin, to);
+            begin = to;
         }
+        // Whole chunks from begin, which is now at a chunk boundary, then the start of a cut
+        // chunk. The last chunk of the array is whole even when it is short.
+        const int64_t whole_end = std::max(begin, end == n ? n : end / kChunk * kChunk);
+        if (whole_end > begin) {
+            set.reduce_chunks(loss, delta, y_true + begin, y_pred + begin,
+                              weights != nullptr ? weights + begin : nullptr, whole_end - begin,
+                              partial.data() + begin / kChunk);
+        }
+        if (end > whole_end) store(whole_end, end);
     });
 
     for (size_t slot = 0; slot < cut.size(); ++slot) {
@@ -445,12 +452,18 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
     if (threads > 1) {
         return reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads);
     }
-    return sum_chunks(ceil_div(n, kChunk), threads, [&](int64_t chunk) {
-        const int64_t begin = chunk * kChunk;
-        const T* w = weights != nullptr ? weights + begin : nullptr;
-        return set.reduce(loss, delta, y_true + begin, y_pred + begin, w,
-                          std::min(kChunk, n - begin));
-    });
+
+    // On one thread, batches of chunks: one kernel call each, in a buffer on the stack.
+    constexpr int64_t kBatch = 64;
+    Sums batch[kBatch];
+    PairwiseSum<Sums> total;
+    for (int64_t begin = 0; begin < n; begin += kBatch * kChunk) {
+        const int64_t count = std::min(kBatch * kChunk, n - begin);
+        set.reduce_chunks(loss, delta, y_true + begin, y_pred + begin,
+                          weights != nullptr ? weights + begin : nullptr, count, batch);
+        for (int64_t chunk = 0; chunk < ceil_div(count, kChunk); ++chunk) total.add(batch[chunk]);
+    }
+    return total.total();
 }
 
 template <class T>

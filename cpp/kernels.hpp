@@ -131,6 +131,10 @@ struct KernelSet {
     // Sum of w * loss(y_pred - y_true), of w, and the weight check.
     Sums (*reduce)(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                    int64_t n) noexcept;
+    // reduce's sums of each chunk of n elements, which start at a chunk boundary, written to
+    // out[0], ..., out[ceil(n / kChunk) - 1]. One call streams through all of them.
+    void (*reduce_chunks)(Loss loss, double delta, const T* y_true, const T* y_pred,
+                          const T* weights, int64_t n, Sums* out) noexcept;
     // The lane sums of each leaf of a part of a chunk, written to out (leaf_doubles per
     // leaf), for a chunk that threads share; n counts from a leaf boundary of the chunk.
     void (*store_leaves)(Loss loss, double delta, const T* y_true, const T* y_pred,

