@@ -262,7 +262,14 @@ FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, d
         if constexpr (kOp == MapOp::loss) {
             result = loss_of<kLoss>(d, bound);
         } else if constexpr (kWeighted) {
-            result = Vec::mul(factor, Vec::mul(weight, slope_of<kLoss>(d, bound)));
+            // scale * (w * slope), or (scale * w) * slope where only w * slope overflows. The
+            // first order is kept elsewhere, since scale * w can underflow to zero.
+            const V slope = slope_of<kLoss>(d, bound);
+            const V product = Vec::mul(weight, slope);
+            result = Vec::mul(factor, product);
+            if (Vec::any_infinite(product)) {
+                result = Vec::unless_overflow(result, Vec::mul(Vec::mul(factor, weight), slope));
+            }
         } else {
             result = Vec::mul(factor, slope_of<kLoss>(d, bound));
         }

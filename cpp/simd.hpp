@@ -85,6 +85,14 @@ struct Vec {
     // either operand returns the second one).
     static V min(V bound, V x) { return _mm512_min_pd(bound, x); }
     static V max(V bound, V x) { return _mm512_max_pd(bound, x); }
+    // a, except fallback in the lanes where a is infinite and fallback is finite.
+    static V unless_overflow(V a, V fallback) {
+        const V inf = _mm512_set1_pd(HUGE_VAL);
+        const __mmask8 overflow = _mm512_cmp_pd_mask(abs(a), inf, _CMP_EQ_OQ) &
+                                  _mm512_cmp_pd_mask(abs(fallback), inf, _CMP_LT_OQ);
+        return _mm512_mask_blend_pd(overflow, a, fallback);
+    }
+    static bool any_infinite(V v) { return _mm512_fpclass_pd_mask(v, 0x18) != 0; }
     // A fixed tree, so the lane order of the sum never depends on the compiler.
     static double sum(V v) {
         __m256d quad = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
@@ -158,6 +166,15 @@ struct Vec {
     static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
     static V min(V bound, V x) { return _mm256_min_pd(bound, x); }
     static V max(V bound, V x) { return _mm256_max_pd(bound, x); }
+    static V unless_overflow(V a, V fallback) {
+        const V inf = _mm256_set1_pd(HUGE_VAL);
+        const V overflow = _mm256_and_pd(_mm256_cmp_pd(abs(a), inf, _CMP_EQ_OQ),
+                                         _mm256_cmp_pd(abs(fallback), inf, _CMP_LT_OQ));
+        return _mm256_blendv_pd(a, fallback, overflow);
+    }
+    static bool any_infinite(V v) {
+        return _mm256_movemask_pd(_mm256_cmp_pd(abs(v), _mm256_set1_pd(HUGE_VAL), _CMP_EQ_OQ)) != 0;
+    }
     static double sum(V v) {
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
@@ -198,6 +215,16 @@ struct Vec {
     // NEON's min and max return NaN when either operand is NaN.
     static V min(V bound, V x) { return vminq_f64(bound, x); }
     static V max(V bound, V x) { return vmaxq_f64(bound, x); }
+    static V unless_overflow(V a, V fallback) {
+        const V inf = vdupq_n_f64(HUGE_VAL);
+        const uint64x2_t overflow =
+            vandq_u64(vceqq_f64(vabsq_f64(a), inf), vcltq_f64(vabsq_f64(fallback), inf));
+        return vbslq_f64(overflow, fallback, a);
+    }
+    static bool any_infinite(V v) {
+        const uint64x2_t infinite = vceqq_f64(vabsq_f64(v), vdupq_n_f64(HUGE_VAL));
+        return (vgetq_lane_u64(infinite, 0) | vgetq_lane_u64(infinite, 1)) != 0;
+    }
     static double sum(V v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
     static void sum4(V a, V b, V c, V d, double* out) {
         out[0] = sum(a), out[1] = sum(b), out[2] = sum(c), out[3] = sum(d);
@@ -235,6 +262,10 @@ struct Vec {
     // Written out, not std::min, so that a NaN x is returned as on x86.
     static V min(V bound, V x) { return bound < x ? bound : x; }
     static V max(V bound, V x) { return bound > x ? bound : x; }
+    static V unless_overflow(V a, V fallback) {
+        return std::isinf(a) && std::isfinite(fallback) ? fallback : a;
+    }
+    static bool any_infinite(V v) { return std::isinf(v); }
     static double sum(V v) { return v; }
     static void sum4(V a, V b, V c, V d, double* out) {
         out[0] = a, out[1] = b, out[2] = c, out[3] = d;

@@ -357,6 +357,50 @@ def test_small_weight_beside_an_overflowing_sum():
     np.testing.assert_allclose(gradient, [0.0, 0.0, slope], rtol=1e-14)
 
 
+def exact_weighted_gradient(slopes, weights, factor=1):
+    """factor * w * slope / sum(w) for each element, rounded once, from exact fractions."""
+    total = sum(Fraction(w) for w in weights)
+    return [
+        float(factor * Fraction(w) * Fraction(s) / total)
+        for s, w in zip(slopes, weights)
+    ]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # w * slope overflows, but the gradient w * slope / sum(w) does not.
+        ("mse", [1e308, 1e308], [2.0, 2.0]),
+        ("mse", [1e308, -1e308, 5.0], [3.0, 3.0, 1e-300]),
+        ("mae", [1.0, -1.0], [1.7e308, 1e300]),
+        ("huber", [1.2, -0.5], [1.7e308, 1.0]),
+        # (scale * w) * slope would underflow here, so the usual order must stay.
+        ("mse", [1e300, 1.0], [5e-324, 1e10]),
+    ],
+    ids=["mse", "mse-mixed", "mae", "huber", "tiny-weight"],
+)
+def test_gradient_weight_product_overflow(simd_target, case):
+    loss, errors, weights = case
+    t = np.zeros(len(errors))
+    p = np.array(errors)
+    if loss == "mse":
+        expected = exact_weighted_gradient(errors, weights, factor=2)
+        got = fm.mse_grad(t, p, sample_weight=weights)
+        _, from_value_and_grad = fm.mse_value_and_grad(t, p, sample_weight=weights)
+    elif loss == "mae":
+        expected = exact_weighted_gradient(np.sign(errors), weights)
+        got = fm.mae_grad(t, p, sample_weight=weights)
+        _, from_value_and_grad = fm.mae_value_and_grad(t, p, sample_weight=weights)
+    else:
+        expected = exact_weighted_gradient(np.clip(errors, -2, 2), weights)
+        got = fm.huber_grad(t, p, delta=2.0, sample_weight=weights)
+        _, from_value_and_grad = fm.huber_value_and_grad(
+            t, p, delta=2.0, sample_weight=weights
+        )
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+    np.testing.assert_array_equal(from_value_and_grad, got)
+
+
 @pytest.mark.parametrize("weights", [[1.0, 1.0], [1e10, 1e10], [1e250, 1e250]])
 def test_value_and_grad_value_equals_mse_near_overflow(weights):
     t = np.zeros(2)

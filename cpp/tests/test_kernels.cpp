@@ -334,6 +334,25 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
     }
 }
 
+// A weighted gradient whose w * slope overflows, although scale * w * slope does not: the
+// kernel must not return infinity. 11 elements use whole and partial vectors on every target.
+void check_gradient_overflow(const fastmse::KernelTable& table) {
+    const int64_t n = 11;
+    std::vector<double> t(n, 0.0), p(n, 1e308), w(n, 2.0), out(n);
+    for (fastmse::Loss loss : {fastmse::Loss::squared, fastmse::Loss::huber}) {
+        // Squared: 2 * 2 * 1e308 / (2 * n). Huber with delta 1e308: 2 * 1e308 / (2 * n).
+        const double scale = (loss == fastmse::Loss::squared ? 2.0 : 1.0) / (2.0 * n);
+        table.f64.map(fastmse::MapOp::gradient, loss, 1e308, t.data(), p.data(), w.data(), scale,
+                      out.data(), n, false);
+        const double expected = scale * 2.0 * 1e308;
+        for (int64_t i = 0; i < n; ++i) {
+            expect(close(out[i], expected, 1e-15),
+                   std::string(table.name) + " gradient overflow loss=" +
+                       std::to_string(static_cast<int>(loss)) + " i=" + std::to_string(i));
+        }
+    }
+}
+
 void check(const fastmse::KernelTable& table) {
     check_target(table, table.f32, "float32");
     check_target(table, table.f64, "float64");
@@ -343,6 +362,7 @@ void check(const fastmse::KernelTable& table) {
     check_exact(table, table.f64, "float64");
     check_chunk_parts(table, table.f32, "float32");
     check_chunk_parts(table, table.f64, "float64");
+    check_gradient_overflow(table);
     std::printf("checked %s\n", table.name);
 }
 
