@@ -31,6 +31,9 @@ const KernelSet<double>& kernels<double>() {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Chunks or rows per reduce_pieces call where their sums go to a buffer on the stack.
+constexpr int64_t kBatch = 64;
+
 // Outputs of at least this size are written with non-temporal stores: they would not fit in
 // the caches anyway, and skipping the cache saves reading each line before writing it.
 constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
@@ -409,9 +412,9 @@ Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, cons
         // chunk. The last chunk of the array is whole even when it is short.
         const int64_t whole_end = std::max(begin, end == n ? n : end / kChunk * kChunk);
         if (whole_end > begin) {
-            set.reduce_chunks(loss, delta, y_true + begin, y_pred + begin,
+            set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin,
                               weights != nullptr ? weights + begin : nullptr, whole_end - begin,
-                              partial.data() + begin / kChunk);
+                              kChunk, partial.data() + begin / kChunk);
         }
         if (end > whole_end) store(whole_end, end);
     });
@@ -454,13 +457,12 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
     }
 
     // On one thread, batches of chunks: one kernel call each, in a buffer on the stack.
-    constexpr int64_t kBatch = 64;
     Sums batch[kBatch];
     PairwiseSum<Sums> total;
     for (int64_t begin = 0; begin < n; begin += kBatch * kChunk) {
         const int64_t count = std::min(kBatch * kChunk, n - begin);
-        set.reduce_chunks(loss, delta, y_true + begin, y_pred + begin,
-                          weights != nullptr ? weights + begin : nullptr, count, batch);
+        set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin,
+                          weights != nullptr ? weights + begin : nullptr, count, kChunk, batch);
         for (int64_t chunk = 0; chunk < ceil_div(count, kChunk); ++chunk) total.add(batch[chunk]);
     }
     return total.total();
@@ -474,10 +476,13 @@ void reduce_rows(Loss loss, double delta, const T* y_true, const T* y_pred, int6
     const int64_t per_item = std::max<int64_t>(1, kChunk / row_size);
     parallel_for(ceil_div(rows, per_item), threads_for(rows * row_size), [&](int64_t item) {
         const int64_t end = std::min(rows, (item + 1) * per_item);
-        for (int64_t row = item * per_item; row < end; ++row) {
-            const int64_t begin = row * row_size;
-            out[row] =
-                set.reduce(loss, delta, y_true + begin, y_pred + begin, nullptr, row_size).squares;
+        Sums batch[kBatch];
+        for (int64_t first = item * per_item; first < end; first += kBatch) {
+            const int64_t count = std::min(kBatch, end - first);
+            const int64_t begin = first * row_size;
+            set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin, nullptr,
+                              count * row_size, row_size, batch);
+            for (int64_t row = 0; row < count; ++row) out[first + row] = batch[row].squares;
         }
     });
 }

@@ -131,12 +131,13 @@ struct KernelSet {
     // Sum of w * loss(y_pred - y_true), of w, and the weight check.
     Sums (*reduce)(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                    int64_t n) noexcept;
-    // reduce's sums of each chunk of n elements, which start at a chunk boundary, written to
-    // out[0], ..., out[ceil(n / kChunk) - 1]. One call streams through all of them.
-    void (*reduce_chunks)(Loss loss, double delta, const T* y_true, const T* y_pred,
-                          const T* weights, int64_t n, Sums* out) noexcept;
-    // The lane sums of each leaf of a part of a chunk, written to out (leaf_doubles per
-    // leaf), for a chunk that threads share; n counts from a leaf boundary of the chunk.
+    // reduce's sums of each piece of `piece` <= kChunk elements of the n elements, written
+    // to out[0], ..., out[ceil(n / piece) - 1]: the chunks of an array (piece = kChunk), or
+    // its rows. One call streams through all of them.
+    void (*reduce_pieces)(Loss loss, double delta, const T* y_true, const T* y_pred,
+                          const T* weights, int64_t n, int64_t piece, Sums* out) noexcept;
+    // The lane sums of each leaf in n elements of a chunk that threads share, written to out
+    // with leaf_doubles per leaf. The n elements start at a leaf boundary.
     void (*store_leaves)(Loss loss, double delta, const T* y_true, const T* y_pred,
                          const T* weights, int64_t n, double* out) noexcept;
     // The sums of a chunk from the `count` leaves that store_leaves wrote: reduce's sums.

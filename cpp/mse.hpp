@@ -40,7 +40,7 @@ using V = Vec::V;
 
 // The kernels' inner functions and lambdas must inline into their loops: a call would force
 // the accumulators out of registers. GCC's own limits stop short of that in the largest
-// kernels (reduce_chunks), so inlining is forced.
+// kernels (reduce_pieces), so inlining is forced.
 #define FASTMSE_INLINE inline __attribute__((always_inline))
 #define FASTMSE_INLINE_LAMBDA __attribute__((always_inline))
 
@@ -288,8 +288,8 @@ FASTMSE_INLINE Sums sum_leaves(int64_t n, Leaf leaf) {
 }
 
 // Leaf policies of reduce_loss. SumLeaves adds the lane sums of one chunk's leaves pairwise.
-// SumChunks does so for many chunks in one call, about 2% faster at 10**6 elements on two
-// threads than a call per chunk. StoreLeaves stores them for sum_stored_leaves.
+// SumPieces does so for many chunks or rows in one call, about 2% faster at 10**6 elements
+// on two threads than a call per chunk. StoreLeaves stores them for sum_stored_leaves.
 struct SumLeaves {
     template <class Leaf>
     FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {
@@ -301,26 +301,26 @@ struct SumLeaves {
     }
 };
 
-struct SumChunks {
+struct SumPieces {
     Sums* out;
+    int64_t piece;
 
     template <class Leaf>
     FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {
-        for (int64_t begin = 0; begin < n; begin += kChunk) {
-            out[begin / kChunk] = sum_unweighted_leaves(
-                std::min(kChunk, n - begin), [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
-                    return leaf(begin + i, count);
-                });
+        for (int64_t begin = 0, k = 0; begin < n; begin += piece, ++k) {
+            out[k] = sum_unweighted_leaves(std::min(piece, n - begin),
+                                           [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+                                               return leaf(begin + i, count);
+                                           });
         }
         return {};
     }
     template <class Leaf>
     FASTMSE_INLINE Sums weighted(int64_t n, Leaf leaf) const {
-        for (int64_t begin = 0; begin < n; begin += kChunk) {
-            out[begin / kChunk] = sum_leaves(std::min(kChunk, n - begin),
-                                             [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
-                                                 return leaf(begin + i, count);
-                                             });
+        for (int64_t begin = 0, k = 0; begin < n; begin += piece, ++k) {
+            out[k] = sum_leaves(std::min(piece, n - begin),
+                                [&](int64_t i, int64_t count)
+                                    FASTMSE_INLINE_LAMBDA { return leaf(begin + i, count); });
         }
         return {};
     }
@@ -394,9 +394,9 @@ Sums reduce(Loss loss, double delta, const T* y_true, const T* y_pred, const T* 
 }
 
 template <class T>
-void reduce_chunks(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
-                   Sums* out) noexcept {
-    reduce_with(loss, delta, y_true, y_pred, w, n, SumChunks{out});
+void reduce_pieces(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
+                   int64_t piece, Sums* out) noexcept {
+    reduce_with(loss, delta, y_true, y_pred, w, n, SumPieces{out, piece});
 }
 
 template <class T>

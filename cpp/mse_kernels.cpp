@@ -11,7 +11,7 @@ namespace FASTMSE_TARGET {
 
 template <class T>
 constexpr KernelSet<T> kernel_set() {
-    return {&reduce<T>,  &reduce_chunks<T>, &store_leaves<T>, &sum_stored_leaves, &sum_weights<T>,
+    return {&reduce<T>,  &reduce_pieces<T>, &store_leaves<T>, &sum_stored_leaves, &sum_weights<T>,
             &map<T>,     &stream_sum<T>,    &reduce_exact<T>, &linear_block<T>,   kLeaf,
             kLeafDoubles};
 }

@@ -284,7 +284,7 @@ bool same_sums(const fastmse::Sums& a, const fastmse::Sums& b) {
            same(a.weight_check, b.weight_check);
 }
 
-// reduce_chunks must give reduce's sums for each chunk, and a chunk whose leaves are stored
+// reduce_pieces must give reduce's sums for each chunk or row, and a chunk whose leaves are stored
 // in parts by store_leaves must give them through sum_stored_leaves.
 template <class T>
 void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelSet<T>& set,
@@ -308,14 +308,28 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
                                          " chunk parts n=" + std::to_string(n) +
                                          " loss=" + std::to_string(static_cast<int>(loss)) +
                                          (weights != nullptr ? " weighted" : "");
+                // Rows of 7 and 1000 elements, as reduce_rows passes them.
+                for (int64_t row : {int64_t{7}, int64_t{1000}}) {
+                    std::vector<fastmse::Sums> rows((n + row - 1) / row);
+                    set.reduce_pieces(loss, 0.5, t.data(), p.data(), weights, n, row, rows.data());
+                    for (size_t r = 0; r < rows.size(); ++r) {
+                        const int64_t begin = r * row, size = std::min(row, n - begin);
+                        const fastmse::Sums expected =
+                            set.reduce(loss, 0.5, t.data() + begin, p.data() + begin,
+                                       weights != nullptr ? weights + begin : nullptr, size);
+                        expect(same_sums(rows[r], expected),
+                               what + " rows of " + std::to_string(row));
+                    }
+                }
+
                 std::vector<fastmse::Sums> sums(chunks);
-                set.reduce_chunks(loss, 0.5, t.data(), p.data(), weights, n, sums.data());
+                set.reduce_pieces(loss, 0.5, t.data(), p.data(), weights, n, chunk, sums.data());
                 for (int64_t c = 0; c < chunks; ++c) {
                     const int64_t begin = c * chunk, size = std::min(chunk, n - begin);
                     const T* chunk_weights = weights != nullptr ? weights + begin : nullptr;
                     const fastmse::Sums expected = set.reduce(
                         loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights, size);
-                    expect(same_sums(sums[c], expected), what + " reduce_chunks");
+                    expect(same_sums(sums[c], expected), what + " reduce_pieces");
 
                     // The chunk in two parts, cut after its first leaf.
                     const int64_t leaves = (size + leaf - 1) / leaf;
