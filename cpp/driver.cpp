@@ -1,10 +1,11 @@
 // Chunking, threading and strided access around the per-target kernels.
 //
 // Every array is cut into chunks of kChunk elements counted from the start of each slice, in
-// C order. One kernel call sums a chunk, on contiguous memory or on a copy gathered from
-// strided memory, and chunk sums combine in a pairwise tree in chunk order. Threads only
-// decide who computes which chunk, so the result is the same for every thread count, and a
-// strided array gives the same bits as its contiguous copy.
+// C order. Each chunk is summed in the same tree, on contiguous memory or on a copy gathered
+// from strided memory, and chunk sums combine in a pairwise tree in chunk order. Threads only
+// decide who computes which chunk, or for contiguous arrays which leaves of a chunk, so the
+// result is the same for every thread count, and a strided array gives the same bits as its
+// contiguous copy.
 #include "driver.hpp"
 
 #include <algorithm>
@@ -408,8 +409,8 @@ Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, cons
             store(begin, to);
             begin = to;
         }
-        // Whole chunks from begin, which is now at a chunk boundary, then the start of a cut
-        // chunk. The last chunk of the array is whole even when it is short.
+        // Whole chunks from begin, which is now at a chunk boundary (or at end), then the
+        // start of a cut chunk. The last chunk of the array is whole even when it is short.
         const int64_t whole_end = std::max(begin, end == n ? n : end / kChunk * kChunk);
         if (whole_end > begin) {
             set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin,
@@ -451,7 +452,8 @@ template <class T>
 Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                        int64_t n) {
     const KernelSet<T>& set = kernels<T>();
-    const int threads = threads_for(n);
+    // No more threads than chunks, which keeps small arrays on few threads on a large machine.
+    const int threads = static_cast<int>(std::min<int64_t>(threads_for(n), ceil_div(n, kChunk)));
     if (threads > 1) {
         return reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads);
     }

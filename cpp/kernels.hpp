@@ -6,7 +6,7 @@
 
 namespace fastmse {
 
-// Elements per chunk: the unit of work for threads and of gathering strided data. Chunk
+// Elements per chunk: the unit of the pairwise sum and of gathering strided data. Chunk
 // boundaries depend on the data size only, which makes every sum independent of the thread
 // count. A multiple of every target's leaf size (mse.hpp), so the leaves inside chunks are
 // exactly the leaves of the array.
@@ -123,7 +123,7 @@ struct LinearRows {
     const double* intercept;
 };
 
-// One target's kernels for storage type T. Each works on one contiguous chunk of at most
+// One target's kernels for storage type T. Most work on one contiguous chunk of at most
 // kChunk elements; the driver cuts arrays into chunks, threads them and combines the sums.
 // `weights` may be null for unweighted sums. Kernels never allocate, validate or throw.
 template <class T>
@@ -137,7 +137,8 @@ struct KernelSet {
     void (*reduce_pieces)(Loss loss, double delta, const T* y_true, const T* y_pred,
                           const T* weights, int64_t n, int64_t piece, Sums* out) noexcept;
     // The lane sums of each leaf in n elements of a chunk that threads share, written to out
-    // with leaf_doubles per leaf. The n elements start at a leaf boundary.
+    // with leaf_doubles per leaf. The n elements start at a leaf boundary and end at one or
+    // at the end of the array, and out is the slot of their first leaf.
     void (*store_leaves)(Loss loss, double delta, const T* y_true, const T* y_pred,
                          const T* weights, int64_t n, double* out) noexcept;
     // The sums of a chunk from the `count` leaves that store_leaves wrote: reduce's sums.

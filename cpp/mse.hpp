@@ -262,8 +262,8 @@ FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, d
         if constexpr (kOp == MapOp::loss) {
             result = loss_of<kLoss>(d, bound);
         } else if constexpr (kWeighted) {
-            // scale * (w * slope), or (scale * w) * slope where only w * slope overflows. The
-            // first order is kept elsewhere, since scale * w can underflow to zero.
+            // scale * (w * slope), or (scale * w) * slope in the lanes where only w * slope
+            // overflows. Other lanes keep the first order, since scale * w can underflow.
             const V slope = slope_of<kLoss>(d, bound);
             const V product = Vec::mul(weight, slope);
             result = Vec::mul(factor, product);

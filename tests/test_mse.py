@@ -102,7 +102,7 @@ def test_same_bits_for_every_thread_count(dtype, rng):
     assert len(results) == 1
 
 
-@pytest.mark.parametrize("n", [16_384, 16_900, 3 * 8192 + 5, 100_000, 300_001])
+@pytest.mark.parametrize("n", [16_384, 16_385, 16_900, 3 * 8192 + 5, 100_000, 300_001])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_shared_chunk_keeps_every_bit(simd_target, dtype, n, rng):
     # On several threads, a contiguous reduction gives each thread an equal share of the
@@ -127,7 +127,7 @@ def test_shared_chunk_keeps_every_bit(simd_target, dtype, n, rng):
     try:
         fm.set_num_threads(1)
         expected = losses(t, p, w)
-        for threads in (2, 3, 4):
+        for threads in (2, 3, 4, 7, 100):
             fm.set_num_threads(threads)
             assert losses(t, p, w) == expected, f"{threads} threads"
     finally:
