@@ -262,13 +262,14 @@ FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, d
         if constexpr (kOp == MapOp::loss) {
             result = loss_of<kLoss>(d, bound);
         } else if constexpr (kWeighted) {
-            // scale * (w * slope), or (scale * w) * slope in the lanes where only w * slope
-            // overflows. Other lanes keep the first order, since scale * w can underflow.
+            // scale * (w * slope), or (scale * w) * slope in the lanes where w * slope
+            // overflows or underflows. Other lanes keep the first order, since scale * w
+            // can underflow too. A product of zero gives zero either way.
             const V slope = slope_of<kLoss>(d, bound);
             const V product = Vec::mul(weight, slope);
             result = Vec::mul(factor, product);
-            if (Vec::any_infinite(product)) {
-                result = Vec::unless_overflow(result, Vec::mul(Vec::mul(factor, weight), slope));
+            if (Vec::any_out_of_range(product)) {
+                result = Vec::fall_back(product, result, Vec::mul(Vec::mul(factor, weight), slope));
             }
         } else {
             result = Vec::mul(factor, slope_of<kLoss>(d, bound));

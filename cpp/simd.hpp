@@ -6,6 +6,7 @@
 // every kernel computes and accumulates in double whatever the storage type.
 #pragma once
 
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 
@@ -85,14 +86,18 @@ struct Vec {
     // either operand returns the second one).
     static V min(V bound, V x) { return _mm512_min_pd(bound, x); }
     static V max(V bound, V x) { return _mm512_max_pd(bound, x); }
-    // a, except fallback in the lanes where a is infinite and fallback is finite.
-    static V unless_overflow(V a, V fallback) {
-        const V inf = _mm512_set1_pd(HUGE_VAL);
-        const __mmask8 overflow = _mm512_cmp_pd_mask(abs(a), inf, _CMP_EQ_OQ) &
-                                  _mm512_cmp_pd_mask(abs(fallback), inf, _CMP_LT_OQ);
-        return _mm512_mask_blend_pd(overflow, a, fallback);
+    // Whether any lane of v is zero, subnormal or infinite: out of the normal range.
+    static bool any_out_of_range(V v) { return _mm512_fpclass_pd_mask(v, kOutOfRange) != 0; }
+    // a, except fallback in the lanes where test is out of the normal range and fallback
+    // is finite.
+    static V fall_back(V test, V a, V fallback) {
+        const __mmask8 use = _mm512_fpclass_pd_mask(test, kOutOfRange) &
+                             ~_mm512_fpclass_pd_mask(fallback, kNotFinite);
+        return _mm512_mask_blend_pd(use, a, fallback);
     }
-    static bool any_infinite(V v) { return _mm512_fpclass_pd_mask(v, 0x18) != 0; }
+    // vfpclasspd categories: +-0, subnormal and +-inf; and NaN and +-inf.
+    static constexpr int kOutOfRange = 0x02 | 0x04 | 0x20 | 0x08 | 0x10;
+    static constexpr int kNotFinite = 0x01 | 0x80 | 0x08 | 0x10;
     // A fixed tree, so the lane order of the sum never depends on the compiler.
     static double sum(V v) {
         __m256d quad = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
@@ -166,14 +171,15 @@ struct Vec {
     static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
     static V min(V bound, V x) { return _mm256_min_pd(bound, x); }
     static V max(V bound, V x) { return _mm256_max_pd(bound, x); }
-    static V unless_overflow(V a, V fallback) {
-        const V inf = _mm256_set1_pd(HUGE_VAL);
-        const V overflow = _mm256_and_pd(_mm256_cmp_pd(abs(a), inf, _CMP_EQ_OQ),
-                                         _mm256_cmp_pd(abs(fallback), inf, _CMP_LT_OQ));
-        return _mm256_blendv_pd(a, fallback, overflow);
+    static V out_of_range(V v) {
+        const V magnitude = abs(v);
+        return _mm256_or_pd(_mm256_cmp_pd(magnitude, _mm256_set1_pd(DBL_MIN), _CMP_LT_OQ),
+                            _mm256_cmp_pd(magnitude, _mm256_set1_pd(HUGE_VAL), _CMP_EQ_OQ));
     }
-    static bool any_infinite(V v) {
-        return _mm256_movemask_pd(_mm256_cmp_pd(abs(v), _mm256_set1_pd(HUGE_VAL), _CMP_EQ_OQ)) != 0;
+    static bool any_out_of_range(V v) { return _mm256_movemask_pd(out_of_range(v)) != 0; }
+    static V fall_back(V test, V a, V fallback) {
+        const V finite = _mm256_cmp_pd(abs(fallback), _mm256_set1_pd(HUGE_VAL), _CMP_LT_OQ);
+        return _mm256_blendv_pd(a, fallback, _mm256_and_pd(out_of_range(test), finite));
     }
     static double sum(V v) {
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
@@ -215,15 +221,18 @@ struct Vec {
     // NEON's min and max return NaN when either operand is NaN.
     static V min(V bound, V x) { return vminq_f64(bound, x); }
     static V max(V bound, V x) { return vmaxq_f64(bound, x); }
-    static V unless_overflow(V a, V fallback) {
-        const V inf = vdupq_n_f64(HUGE_VAL);
-        const uint64x2_t overflow =
-            vandq_u64(vceqq_f64(vabsq_f64(a), inf), vcltq_f64(vabsq_f64(fallback), inf));
-        return vbslq_f64(overflow, fallback, a);
+    static uint64x2_t out_of_range(V v) {
+        const V magnitude = vabsq_f64(v);
+        return vorrq_u64(vcltq_f64(magnitude, vdupq_n_f64(DBL_MIN)),
+                         vceqq_f64(magnitude, vdupq_n_f64(HUGE_VAL)));
     }
-    static bool any_infinite(V v) {
-        const uint64x2_t infinite = vceqq_f64(vabsq_f64(v), vdupq_n_f64(HUGE_VAL));
-        return (vgetq_lane_u64(infinite, 0) | vgetq_lane_u64(infinite, 1)) != 0;
+    static bool any_out_of_range(V v) {
+        const uint64x2_t lanes = out_of_range(v);
+        return (vgetq_lane_u64(lanes, 0) | vgetq_lane_u64(lanes, 1)) != 0;
+    }
+    static V fall_back(V test, V a, V fallback) {
+        const uint64x2_t finite = vcltq_f64(vabsq_f64(fallback), vdupq_n_f64(HUGE_VAL));
+        return vbslq_f64(vandq_u64(out_of_range(test), finite), fallback, a);
     }
     static double sum(V v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
     static void sum4(V a, V b, V c, V d, double* out) {
@@ -262,10 +271,10 @@ struct Vec {
     // Written out, not std::min, so that a NaN x is returned as on x86.
     static V min(V bound, V x) { return bound < x ? bound : x; }
     static V max(V bound, V x) { return bound > x ? bound : x; }
-    static V unless_overflow(V a, V fallback) {
-        return std::isinf(a) && std::isfinite(fallback) ? fallback : a;
+    static bool any_out_of_range(V v) { return std::fabs(v) < DBL_MIN || std::isinf(v); }
+    static V fall_back(V test, V a, V fallback) {
+        return any_out_of_range(test) && std::isfinite(fallback) ? fallback : a;
     }
-    static bool any_infinite(V v) { return std::isinf(v); }
     static double sum(V v) { return v; }
     static void sum4(V a, V b, V c, V d, double* out) {
         out[0] = a, out[1] = b, out[2] = c, out[3] = d;

@@ -401,6 +401,52 @@ def test_gradient_weight_product_overflow(simd_target, case):
     np.testing.assert_array_equal(from_value_and_grad, got)
 
 
+@pytest.mark.parametrize(
+    "case",
+    [
+        # w * slope underflows, but the gradient does not.
+        ("mse", [1e-30, 1e-30], [1e-300, 1e-300]),
+        ("huber", [1.0, 1.0], [1e-300, 1e-300]),
+        # The weighted loss sum overflows, and scaling the weights for the value must
+        # not flush the small one to zero in the gradient.
+        ("mse", [1e200, 1e200], [1e200, 1e-200]),
+        ("huber", [1e100, 1e100], [1e300, 1e-100]),
+    ],
+    ids=["mse-underflow", "huber-underflow", "mse-far-weights", "huber-far-weights"],
+)
+def test_gradient_of_far_apart_weights(simd_target, case):
+    loss, errors, weights = case
+    t = np.zeros(len(errors))
+    if loss == "mse":
+        expected = exact_weighted_gradient(errors, weights, factor=2)
+        got = fm.mse_grad(t, np.array(errors), sample_weight=weights)
+    else:
+        delta = 1e-30 if errors[0] == 1.0 else 1e100
+        expected = exact_weighted_gradient(np.clip(errors, -delta, delta), weights)
+        got = fm.huber_grad(t, np.array(errors), delta=delta, sample_weight=weights)
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_weighted_loss_that_underflows(in_place):
+    # Each weight times its loss underflows, but the mean is an ordinary number.
+    t = np.zeros(2)
+    p = np.array([1e-30, 3e-30])
+    w = [1e-299, 2e-299]
+    expected = float(
+        sum(Fraction(c) * Fraction(e) for c, e in zip(w, p)) / sum(map(Fraction, w))
+    )
+    assert fm.mae(t, p, sample_weight=w) == pytest.approx(expected, rel=1e-15)
+    assert fm.mae(t[None], p[None], axis=1, sample_weight=[w])[0] == pytest.approx(
+        expected, rel=1e-15
+    )
+    value, gradient = fm.mae_value_and_grad(
+        t, p, sample_weight=w, out=p if in_place else None
+    )
+    assert value == fm.mae(t, np.array([1e-30, 3e-30]), sample_weight=w)
+    np.testing.assert_allclose(gradient, [1 / 3, 2 / 3], rtol=1e-15)
+
+
 @pytest.mark.parametrize("weights", [[1.0, 1.0], [1e10, 1e10], [1e250, 1e250]])
 def test_value_and_grad_value_equals_mse_near_overflow(weights):
     t = np.zeros(2)

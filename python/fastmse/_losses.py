@@ -259,6 +259,11 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
 
 # Weight sums below this lose bits to subnormal rounding, and 2 / sum(w) overflows.
 _MIN_WEIGHT_SUM = 2.0**-1000
+# Below this weight sum, products of weights and losses may underflow where the mean does
+# not. A loss sum below _UNDERFLOW_PER_ELEMENT per element then marks lost bits, and the
+# weights are scaled to a sum in [0.5, 1).
+_SMALL_WEIGHT_SUM = 0.5
+_UNDERFLOW_PER_ELEMENT = 2.0**-1022
 # Above this weight sum, a weighted gradient first checks that no weight times a loss
 # overflows (see value_and_grad). Below it, that needs a loss within 2**200 of overflow.
 _LARGE_WEIGHT_SUM = 2.0**200
@@ -275,18 +280,25 @@ def _slice_weight_exponents(sums, weight_sums, count):
     A slice's weights are scaled when their sum is below 2**-1000, to a sum in [0.5, 1).
     They are also scaled to that range when the sum of weights times losses overflows
     while the weight sum is 2**200 or more, because then a weight times a loss may have
-    overflowed. A weight sum that overflows is divided by a power of two just above the
-    `count` weights of a slice. Other slices keep their weights, so that a slice's
-    result depends on its own values only.
+    overflowed, and when that sum is below 2**-1022 per element while the weight sum is
+    below 0.5, because then one may have underflowed. A weight sum that overflows is
+    divided by a power of two just above the `count` weights of a slice. Other slices
+    keep their weights, so that a slice's result depends on its own values only.
     """
     overflowed = np.isinf(weight_sums)
     too_small = weight_sums < _MIN_WEIGHT_SUM
     loss_overflowed = np.isinf(sums) & (weight_sums >= _LARGE_WEIGHT_SUM)
-    rescaled = (too_small | loss_overflowed) & ~overflowed
+    loss_underflowed = _may_have_underflowed(sums, weight_sums, count)
+    rescaled = (too_small | loss_overflowed | loss_underflowed) & ~overflowed
     if not (overflowed.any() or rescaled.any()):
         return None
     exponents = np.where(rescaled, np.frexp(weight_sums)[1], 0)
     return np.where(overflowed, _overflow_exponent(count), exponents)
+
+
+def _may_have_underflowed(sums, weight_sums, count):
+    """Return whether a weighted loss sum may have lost bits to underflow."""
+    return (weight_sums < _SMALL_WEIGHT_SUM) & (sums < count * _UNDERFLOW_PER_ELEMENT)
 
 
 def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
@@ -304,6 +316,8 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
         return None
     if kind == "mean" and math.isinf(total) and weight_sum >= _LARGE_WEIGHT_SUM:
+        return None
+    if kind == "mean" and _may_have_underflowed(total, weight_sum, n):
         return None
     return total if kind == "sum" else total / weight_sum
 
@@ -393,6 +407,7 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     # The squared loss's slope d lacks the factor 2 of the derivative of d**2.
     factor = 2.0 if loss == "squared" else 1.0
+    far = False
     if w is None:
         scale = factor / math.prod(shape)
         weight_sum = None
@@ -401,43 +416,69 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
         if check != 0:
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(np.array(weight_sum), ())
-        # The same scaling as reduce_loss's, so that the value equals its result: the
-        # weights are divided by 2**exponent.
+        # Weight sums that overflow, or whose inverse overflows, are scaled as reduce_loss
+        # scales them, so that the value equals its result.
         exponent = 0
         if math.isinf(weight_sum):
             exponent = _overflow_exponent(math.prod(shape))
         elif weight_sum < _MIN_WEIGHT_SUM:
             exponent = math.frexp(weight_sum)[1]
-        elif weight_sum >= _LARGE_WEIGHT_SUM:
-            # A weight times a loss may overflow although the mean is finite. out may be
-            # y_pred, so this reads the inputs once more before writing anything.
-            weighted_sum = reduce_loss(
-                y_true, y_pred, None, sample_weight, "sum", loss, delta
-            )
-            if math.isinf(weighted_sum):
-                exponent = math.frexp(weight_sum)[1]
         if exponent != 0:
             weights = np.ldexp(np.asarray(sample_weight, dtype=np.float64), -exponent)
             # The scaled sum is finite and at least 0.5: at most two more calls follow.
             return value_and_grad(y_true, y_pred, weights, out, loss, delta)
         scale = factor / weight_sum
+        far = not _SMALL_WEIGHT_SUM <= weight_sum < _LARGE_WEIGHT_SUM
+        if far and _out_overlaps_inputs(out, y_true, y_pred):
+            # The value may need reduce_loss (below), which must read the inputs before
+            # the gradient overwrites them.
+            value = reduce_loss(
+                y_true, y_pred, None, sample_weight, "mean", loss, delta
+            )
+            gradient, _ = _gradient(t, p, w, shape, out, scale, loss, delta)
+            return value, gradient
 
+    gradient, sums = _gradient(t, p, w, shape, out, scale, loss, delta)
+    if w is None:
+        return sums / math.prod(shape), gradient
+    if far:
+        count = math.prod(shape)
+        exponents = _slice_weight_exponents(
+            np.array([sums]), np.array([weight_sum]), count
+        )
+        if exponents is not None:
+            # reduce_loss scales the weights for this mean, where a weight times a loss
+            # may have overflowed or underflowed. The gradient keeps them: scaling would
+            # flush small weights to zero, and the kernel keeps each w * slope in range.
+            value = reduce_loss(y_true, y_pred, None, sample_weight, "mean", loss, delta)
+            return value, gradient
+    return sums / weight_sum, gradient
+
+
+def _out_overlaps_inputs(out, y_true, y_pred):
+    """Return whether writing `out` may change y_true or y_pred."""
+    if out is None:
+        return False
+    return any(
+        isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in (y_true, y_pred)
+    )
+
+
+def _gradient(t, p, w, shape, out, scale, loss, delta):
+    """Return the gradient with respect to p (scale * w * slope) and the loss sum."""
     if p.shape == shape:
-        gradient, sums = _map("gradient", t, p, w, shape, out, scale, loss, delta)
-    else:
-        # y_pred was broadcast: its gradient sums the contributions of every copy, in
-        # float64 so that float32 results are rounded once.
-        if out is not None:
-            check_out(out, p.shape, p.dtype)
-        wide = [None if a is None else a.astype(np.float64, copy=False) for a in (t, p, w)]
-        full, sums = _map("gradient", *wide, shape, None, scale, loss, delta)
-        gradient = _sum_to_shape(full, p.shape).astype(p.dtype, copy=False)
-        if out is not None:
-            out[...] = gradient
-            gradient = out
-
-    value = sums / (math.prod(shape) if w is None else weight_sum)
-    return value, gradient
+        return _map("gradient", t, p, w, shape, out, scale, loss, delta)
+    # y_pred was broadcast: its gradient sums the contributions of every copy, in
+    # float64 so that float32 results are rounded once.
+    if out is not None:
+        check_out(out, p.shape, p.dtype)
+    wide = [None if a is None else a.astype(np.float64, copy=False) for a in (t, p, w)]
+    full, sums = _map("gradient", *wide, shape, None, scale, loss, delta)
+    gradient = _sum_to_shape(full, p.shape).astype(p.dtype, copy=False)
+    if out is not None:
+        out[...] = gradient
+        gradient = out
+    return gradient, sums
 
 
 def _map(op, t, p, w, shape, out, scale, loss="squared", delta=1.0):
