@@ -263,13 +263,16 @@ FASTMSE_INLINE LaneSums map_leaf(const T* y_true, const T* y_pred, const T* w, d
             result = loss_of<kLoss>(d, bound);
         } else if constexpr (kWeighted) {
             // scale * (w * slope), or (scale * w) * slope in the lanes where w * slope
-            // overflows or underflows. Other lanes keep the first order, since scale * w
-            // can underflow too. A product of zero gives zero either way.
+            // overflows, or underflows while scale * w does not. Other lanes keep the
+            // first order, since scale * w can underflow too.
             const V slope = slope_of<kLoss>(d, bound);
             const V product = Vec::mul(weight, slope);
             result = Vec::mul(factor, product);
             if (Vec::any_out_of_range(product)) {
-                result = Vec::fall_back(product, result, Vec::mul(Vec::mul(factor, weight), slope));
+                const V scaled_weight = Vec::mul(factor, weight);
+                result = Vec::fall_back(product, result, Vec::mul(scaled_weight, slope));
+                // Back to the first order where scale * w underflowed (and that is finite).
+                result = Vec::fall_back(scaled_weight, result, Vec::mul(factor, product));
             }
         } else {
             result = Vec::mul(factor, slope_of<kLoss>(d, bound));

@@ -411,8 +411,16 @@ def test_gradient_weight_product_overflow(simd_target, case):
         # not flush the small one to zero in the gradient.
         ("mse", [1e200, 1e200], [1e200, 1e-200]),
         ("huber", [1e100, 1e100], [1e300, 1e-100]),
+        # w * slope is subnormal but exact, and scale * w would round.
+        ("mse", [1e15, 1.0], [5e-324, 3e-10]),
     ],
-    ids=["mse-underflow", "huber-underflow", "mse-far-weights", "huber-far-weights"],
+    ids=[
+        "mse-underflow",
+        "huber-underflow",
+        "mse-far-weights",
+        "huber-far-weights",
+        "subnormal-weight",
+    ],
 )
 def test_gradient_of_far_apart_weights(simd_target, case):
     loss, errors, weights = case
@@ -425,6 +433,18 @@ def test_gradient_of_far_apart_weights(simd_target, case):
         expected = exact_weighted_gradient(np.clip(errors, -delta, delta), weights)
         got = fm.huber_grad(t, np.array(errors), delta=delta, sample_weight=weights)
     np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+def test_out_that_is_the_weights():
+    # The value needs the weights after the gradient has overwritten them.
+    w = np.array([1e300, 1e300])
+    t = np.zeros(2)
+    p = np.array([1e100, 2e100])
+    expected = fm.mse(t, p, sample_weight=w.copy())
+    value, gradient = fm.mse_value_and_grad(t, p, sample_weight=w, out=w)
+    assert value == expected
+    assert gradient is w
+    np.testing.assert_allclose(gradient, [1e100, 2e100], rtol=1e-15)
 
 
 @pytest.mark.parametrize("in_place", [False, True])

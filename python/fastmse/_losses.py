@@ -429,7 +429,7 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
             return value_and_grad(y_true, y_pred, weights, out, loss, delta)
         scale = factor / weight_sum
         far = not _SMALL_WEIGHT_SUM <= weight_sum < _LARGE_WEIGHT_SUM
-        if far and _out_overlaps_inputs(out, y_true, y_pred):
+        if far and _out_overlaps_inputs(out, (y_true, y_pred, sample_weight)):
             # The value may need reduce_loss (below), which must read the inputs before
             # the gradient overwrites them.
             value = reduce_loss(
@@ -442,11 +442,10 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
     if w is None:
         return sums / math.prod(shape), gradient
     if far:
+        # The test of _slice_weight_exponents for one slice, without NumPy's overhead.
         count = math.prod(shape)
-        exponents = _slice_weight_exponents(
-            np.array([sums]), np.array([weight_sum]), count
-        )
-        if exponents is not None:
+        overflowed = math.isinf(sums) and weight_sum >= _LARGE_WEIGHT_SUM
+        if overflowed or _may_have_underflowed(sums, weight_sum, count):
             # reduce_loss scales the weights for this mean, where a weight times a loss
             # may have overflowed or underflowed. The gradient keeps them: scaling would
             # flush small weights to zero, and the kernel keeps each w * slope in range.
@@ -455,13 +454,11 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
     return sums / weight_sum, gradient
 
 
-def _out_overlaps_inputs(out, y_true, y_pred):
-    """Return whether writing `out` may change y_true or y_pred."""
+def _out_overlaps_inputs(out, inputs):
+    """Return whether writing `out` may change one of `inputs`."""
     if out is None:
         return False
-    return any(
-        isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in (y_true, y_pred)
-    )
+    return any(isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs)
 
 
 def _gradient(t, p, w, shape, out, scale, loss, delta):
