@@ -12,9 +12,9 @@ namespace fastmse {
 // exactly the leaves of the array.
 constexpr int64_t kChunk = 8192;
 
-// Whether the AVX-512 unweighted float32 sum of squares (and stream_sum) widens float32 to
-// double four values at a time (HalfVec in simd.hpp) rather than eight. Only the speed
-// differs, never a result. dispatch.cpp sets it from the CPU model, and tests switch it.
+// Whether the AVX-512 float32 reductions (and stream_sum) widen float32 to double four
+// values at a time (HalfVec in simd.hpp) rather than eight. Only the speed differs, never
+// a result. dispatch.cpp sets it from the CPU model, and tests switch it.
 bool split_conversions() noexcept;
 void set_split_conversions(bool split) noexcept;
 

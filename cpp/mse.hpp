@@ -118,18 +118,19 @@ FASTMSE_INLINE void for_each_vector(int64_t n, Step step) {
 
 // The loss of differences d, for the losses other than the squared one, whose sums use a
 // fused multiply-add instead (see accumulate).
-template <Loss kLoss>
-FASTMSE_INLINE V loss_of(V d, V delta) {
+// W is the vector adapter: Vec, or HalfVec for half vectors.
+template <Loss kLoss, class W = Vec>
+FASTMSE_INLINE typename W::V loss_of(typename W::V d, typename W::V delta) {
     if constexpr (kLoss == Loss::squared) {
-        return Vec::mul(d, d);
+        return W::mul(d, d);
     } else if constexpr (kLoss == Loss::absolute) {
-        return Vec::abs(d);
+        return W::abs(d);
     } else {
         // With q = min(|d|, delta), q * (|d| - q / 2) is d**2 / 2 inside and
         // delta * (|d| - delta / 2) outside, without a branch.
-        V a = Vec::abs(d);
-        V q = Vec::min(delta, a);
-        return Vec::mul(q, Vec::sub(a, Vec::mul(Vec::set(0.5), q)));
+        const typename W::V a = W::abs(d);
+        const typename W::V q = W::min(delta, a);
+        return W::mul(q, W::sub(a, W::mul(W::set(0.5), q)));
     }
 }
 
@@ -150,14 +151,27 @@ FASTMSE_INLINE V slope_of(V d, V delta) {
 
 // Adds w * loss(d) to acc. The squared loss squares with one rounding, in a fused
 // multiply-add where the target has FMA.
-template <Loss kLoss, bool kWeighted>
-FASTMSE_INLINE V accumulate(V acc, V d, V weight, V delta) {
+template <Loss kLoss, bool kWeighted, class W = Vec>
+FASTMSE_INLINE typename W::V accumulate(typename W::V acc, typename W::V d, typename W::V weight,
+                                        typename W::V delta) {
     if constexpr (kLoss == Loss::squared) {
-        return Vec::mul_add(kWeighted ? Vec::mul(weight, d) : d, d, acc);
+        return W::mul_add(kWeighted ? W::mul(weight, d) : d, d, acc);
     } else if constexpr (kWeighted) {
-        return Vec::mul_add(weight, loss_of<kLoss>(d, delta), acc);
+        return W::mul_add(weight, loss_of<kLoss, W>(d, delta), acc);
     } else {
-        return Vec::add(acc, loss_of<kLoss>(d, delta));
+        return W::add(acc, loss_of<kLoss, W>(d, delta));
+    }
+}
+
+// Adds the terms of one vector (or half vector) of differences d and weights to the three
+// accumulators of a reduction: w * loss(d), w and the weight check |w| - w.
+template <Loss kLoss, bool kWeighted, class W = Vec>
+FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights, typename W::V& check,
+                              typename W::V d, typename W::V weight, typename W::V delta) {
+    squares = accumulate<kLoss, kWeighted, W>(squares, d, weight, delta);
+    if constexpr (kWeighted) {
+        weights = W::add(weights, weight);
+        check = W::add(check, W::sub(W::abs(weight), weight));
     }
 }
 
@@ -169,11 +183,7 @@ FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V d = Vec::difference(load(y_pred, i, count), load(y_true, i, count));
         V weight = kWeighted ? load(w, i, count) : Vec::zero();
-        acc.squares[k] = accumulate<kLoss, kWeighted>(acc.squares[k], d, weight, bound);
-        if constexpr (kWeighted) {
-            acc.weights[k] = Vec::add(acc.weights[k], weight);
-            acc.check[k] = Vec::add(acc.check[k], Vec::sub(Vec::abs(weight), weight));
-        }
+        add_terms<kLoss, kWeighted>(acc.squares[k], acc.weights[k], acc.check[k], d, weight, bound);
     });
     return acc.total();
 }
@@ -195,17 +205,24 @@ FASTMSE_INLINE Sums sum_unweighted_leaves(int64_t n, Leaf leaf) {
 #if FASTMSE_TARGET_ID == FASTMSE_AVX512
 constexpr bool kHasHalfVec = true;
 
-// The lane sums of the squares in reduce_leaf for unweighted float32 data, with HalfVec:
-// accumulator k is kept as its low and high halves, and each whole vector is converted,
-// subtracted and squared half by half. Every lane adds the same terms in the same order as
-// in reduce_leaf and the halves are joined before the tree, so the sums are bit-identical
-// to its sums. The partial vector at the end, if any, is the last term of its accumulator
-// and is added after the join, with full vectors.
-FASTMSE_INLINE V reduce_squares_in_halves(const float* y_true, const float* y_pred, int64_t n) {
+// reduce_leaf for float32 data with HalfVec: accumulator k of each sum is kept as its low
+// and high halves, and each whole vector is converted, subtracted and summed half by half.
+// Every lane adds the same terms in the same order as in reduce_leaf and the halves are
+// joined before the tree, so the sums are bit-identical to its sums. The partial vector at
+// the end, if any, is the last term of its accumulator and is added after the join, with
+// full vectors.
+template <Loss kLoss, bool kWeighted>
+FASTMSE_INLINE LaneSums reduce_leaf_in_halves(const float* y_true, const float* y_pred,
+                                              const float* w, double delta, int64_t n) {
     using H = HalfVec;
     constexpr int kHalf = kLanes / 2;
-    H::V low[kAccumulators], high[kAccumulators];
-    for (int k = 0; k < kAccumulators; ++k) low[k] = high[k] = H::zero();
+    H::V squares[2][kAccumulators], weights[2][kAccumulators], check[2][kAccumulators];
+    for (int half = 0; half < 2; ++half) {
+        for (int k = 0; k < kAccumulators; ++k) {
+            squares[half][k] = weights[half][k] = check[half][k] = H::zero();
+        }
+    }
+    const H::V bound = H::set(delta);
     int partial_k = 0, partial_count = 0;
     int64_t partial_i = 0;
     for_each_vector(n, [&](int k, int64_t i, int count) {
@@ -213,24 +230,40 @@ FASTMSE_INLINE V reduce_squares_in_halves(const float* y_true, const float* y_pr
             partial_k = k, partial_i = i, partial_count = count;
             return;
         }
-        H::V d_low = H::difference(H::load(y_pred + i), H::load(y_true + i));
-        H::V d_high = H::difference(H::load(y_pred + i + kHalf), H::load(y_true + i + kHalf));
-        low[k] = H::mul_add(d_low, d_low, low[k]);
-        high[k] = H::mul_add(d_high, d_high, high[k]);
+#pragma GCC unroll 2
+        for (int half = 0; half < 2; ++half) {
+            const int64_t j = i + half * kHalf;
+            H::V d = H::difference(H::load(y_pred + j), H::load(y_true + j));
+            H::V weight = kWeighted ? H::load(w + j) : H::zero();
+            add_terms<kLoss, kWeighted, H>(squares[half][k], weights[half][k], check[half][k], d,
+                                           weight, bound);
+        }
     });
 
-    V squares[kAccumulators];
-    for (int k = 0; k < kAccumulators; ++k) squares[k] = H::join(low[k], high[k]);
+    LeafSums acc;
+    for (int k = 0; k < kAccumulators; ++k) {
+        acc.squares[k] = H::join(squares[0][k], squares[1][k]);
+        if constexpr (kWeighted) {
+            acc.weights[k] = H::join(weights[0][k], weights[1][k]);
+            acc.check[k] = H::join(check[0][k], check[1][k]);
+        }
+    }
     if (partial_count > 0) {
         V d = Vec::difference(load(y_pred, partial_i, partial_count),
                               load(y_true, partial_i, partial_count));
-        squares[partial_k] = Vec::mul_add(d, d, squares[partial_k]);
+        V weight = kWeighted ? load(w, partial_i, partial_count) : Vec::zero();
+        add_terms<kLoss, kWeighted>(acc.squares[partial_k], acc.weights[partial_k],
+                                    acc.check[partial_k], d, weight, Vec::set(delta));
     }
-    return LeafSums::tree(squares);
+    return acc.total();
 }
 
 #else
 constexpr bool kHasHalfVec = false;
+// Declared for reduce_loss, which calls it only where kHasHalfVec is true.
+template <Loss kLoss, bool kWeighted>
+LaneSums reduce_leaf_in_halves(const float* y_true, const float* y_pred, const float* w,
+                               double delta, int64_t n);
 #endif
 
 template <class T>
@@ -360,10 +393,18 @@ struct StoreLeaves {
 template <class T, Loss kLoss, class Leaves>
 Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n,
                  Leaves leaves) {
-    if constexpr (kHasHalfVec && std::is_same_v<T, float> && kLoss == Loss::squared) {
-        if (w == nullptr && split_conversions()) {
-            return leaves.unweighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
-                return reduce_squares_in_halves(y_true + i, y_pred + i, count);
+    if constexpr (kHasHalfVec && std::is_same_v<T, float>) {
+        if (split_conversions()) {
+            if (w == nullptr) {
+                return leaves.unweighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+                    return reduce_leaf_in_halves<kLoss, false>(y_true + i, y_pred + i, nullptr,
+                                                               delta, count)
+                        .squares;
+                });
+            }
+            return leaves.weighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+                return reduce_leaf_in_halves<kLoss, true>(y_true + i, y_pred + i, w + i, delta,
+                                                          count);
             });
         }
     }

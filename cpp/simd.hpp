@@ -122,10 +122,16 @@ struct HalfVec {
     using V = __m256d;
 
     static V zero() { return _mm256_setzero_pd(); }
+    static V set(double x) { return _mm256_set1_pd(x); }
     static V load(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
     static V difference(V a, V b) { return _mm256_fmsub_pd(a, _mm256_set1_pd(1.0), b); }
     static V add(V a, V b) { return _mm256_add_pd(a, b); }
+    static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
+    static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
     static V mul_add(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+    static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+    // As Vec::min: NaN when x is NaN.
+    static V min(V bound, V x) { return _mm256_min_pd(bound, x); }
     // The vector whose lanes 0 to 3 are low's and 4 to 7 are high's.
     static Vec::V join(V low, V high) {
         return _mm512_insertf64x4(_mm512_castpd256_pd512(low), high, 1);

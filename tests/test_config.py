@@ -140,15 +140,20 @@ def test_conversion_width_keeps_every_bit(
     simd_target, rng, restore_split_conversions, n
 ):
     # Some CPUs widen float32 four values at a time (see HalfVec in cpp/simd.hpp). The
-    # sums must not depend on it, for whole arrays, reversed slices or sums by axis.
+    # sums must not depend on it, for whole arrays, reversed slices or sums by axis, for
+    # every loss, weighted or not.
     t = rng.standard_normal((n, 3)).astype(np.float32)
     p = (t + rng.standard_normal((n, 3))).astype(np.float32)
+    w = rng.random((n, 3)).astype(np.float32)
     results = []
     for split in (False, True):
         _core.set_split_conversions(split)
         results.append(
             [fm.mse(t, p), fm.sse(t[:, 0], p[:, 0]), fm.mse(t, p, axis=0).tolist()]
             + [fm.mse(t[::-1, 1:], p[::-1, 1:], axis=1).tolist()]
+            + [fm.mae(t, p), fm.huber(t, p, delta=0.5), fm.mse(t, p, sample_weight=w)]
+            + [fm.mae(t[:, 0], p[:, 0], sample_weight=w[:, 0])]
+            + [fm.huber(t, p, sample_weight=w, axis=1).tolist()]
         )
     assert results[0] == results[1]
 
