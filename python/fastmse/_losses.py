@@ -317,8 +317,9 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
         return None
     if kind == "mean" and math.isinf(total) and weight_sum >= _LARGE_WEIGHT_SUM:
         return None
-    if kind == "mean" and _may_have_underflowed(total, weight_sum, n):
-        return None
+    if kind == "mean" and weight_sum < _SMALL_WEIGHT_SUM:
+        if _may_have_underflowed(total, weight_sum, n):
+            return None
     return total if kind == "sum" else total / weight_sum
 
 
