@@ -9,7 +9,9 @@
 #include "driver.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "dispatch.hpp"
 #include "threads.hpp"
@@ -31,6 +33,15 @@ const KernelSet<double>& kernels<double>() {
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Which of two NaNs an addition returns depends on the order of its operands, which the
+// compiler may choose differently in each kernel. So every NaN sum leaves as the same quiet
+// NaN, and NaN results, too, have the same bits on every path.
+double canonical(double x) { return std::isnan(x) ? std::numeric_limits<double>::quiet_NaN() : x; }
+
+Sums canonical(const Sums& sums) {
+    return {canonical(sums.squares), canonical(sums.weights), canonical(sums.weight_check)};
+}
 
 // Chunks or rows per reduce_pieces call where their sums go to a buffer on the stack.
 constexpr int64_t kBatch = 64;
@@ -434,18 +445,20 @@ Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, cons
 }  // namespace
 
 std::vector<Sums> reduce_slices(const Problem& problem) {
-    if (problem.dtype == DType::f32) return reduce_slices_typed<float>(problem);
-    return reduce_slices_typed<double>(problem);
+    std::vector<Sums> sums = problem.dtype == DType::f32 ? reduce_slices_typed<float>(problem)
+                                                         : reduce_slices_typed<double>(problem);
+    for (Sums& slice : sums) slice = canonical(slice);
+    return sums;
 }
 
 Sums sum_weights(const Problem& problem) {
-    if (problem.dtype == DType::f32) return sum_weights_typed<float>(problem);
-    return sum_weights_typed<double>(problem);
+    if (problem.dtype == DType::f32) return canonical(sum_weights_typed<float>(problem));
+    return canonical(sum_weights_typed<double>(problem));
 }
 
 Sums map(const Problem& problem, MapOp op, double scale) {
-    if (problem.dtype == DType::f32) return map_typed<float>(problem, op, scale);
-    return map_typed<double>(problem, op, scale);
+    if (problem.dtype == DType::f32) return canonical(map_typed<float>(problem, op, scale));
+    return canonical(map_typed<double>(problem, op, scale));
 }
 
 template <class T>
@@ -455,7 +468,8 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
     // No more threads than chunks, which keeps small arrays on few threads on a large machine.
     const int threads = static_cast<int>(std::min<int64_t>(threads_for(n), ceil_div(n, kChunk)));
     if (threads > 1) {
-        return reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads);
+        return canonical(
+            reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads));
     }
 
     // On one thread, batches of chunks: one kernel call each, in a buffer on the stack.
@@ -467,7 +481,7 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
                           weights != nullptr ? weights + begin : nullptr, count, kChunk, batch);
         for (int64_t chunk = 0; chunk < ceil_div(count, kChunk); ++chunk) total.add(batch[chunk]);
     }
-    return total.total();
+    return canonical(total.total());
 }
 
 template <class T>
@@ -484,7 +498,9 @@ void reduce_rows(Loss loss, double delta, const T* y_true, const T* y_pred, int6
             const int64_t begin = first * row_size;
             set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin, nullptr,
                               count * row_size, row_size, batch);
-            for (int64_t row = 0; row < count; ++row) out[first + row] = batch[row].squares;
+            for (int64_t row = 0; row < count; ++row) {
+                out[first + row] = canonical(batch[row].squares);
+            }
         }
     });
 }

@@ -158,6 +158,26 @@ def test_conversion_width_keeps_every_bit(
     assert results[0] == results[1]
 
 
+def test_nan_results_have_the_same_bits(simd_target, restore_split_conversions):
+    # Two different NaNs (NaN and inf - inf): which one an addition returns depends on
+    # its operand order, so every NaN result is the one quiet NaN, on every path.
+    t = np.zeros(9, np.float32)
+    p = np.zeros(9, np.float32)
+    t[0] = np.nan
+    t[8] = p[8] = np.inf
+    w = np.ones(9, np.float32)
+    strided_t = np.repeat(t, 2)[::2]
+    strided_p = np.repeat(p, 2)[::2]
+    results = []
+    for split in (False, True):
+        _core.set_split_conversions(split)
+        results += [fm.mse(t, p), fm.mse(strided_t, strided_p), fm.mae(t, p)]
+        results += [fm.mse(t, p, sample_weight=w), fm.huber(t, p, sample_weight=w)]
+        results += [fm.mae_value_and_grad(t, p, sample_weight=w)[0]]
+        results += [fm.mse(t[None], p[None], axis=-1)[0]]
+    assert {np.float64(r).tobytes() for r in results} == {np.float64(np.nan).tobytes()}
+
+
 def test_show_config_names_the_conversion_width(capsys, restore_split_conversions):
     for split in (False, True):
         _core.set_split_conversions(split)
