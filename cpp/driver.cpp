@@ -472,7 +472,8 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
             reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads));
     }
 
-    // On one thread, batches of chunks: one kernel call each, in a buffer on the stack.
+    // On one thread, batches of chunks with one kernel call each. Their sums go to a buffer
+    // on the stack, so that small calls allocate nothing.
     Sums batch[kBatch];
     PairwiseSum<Sums> total;
     for (int64_t begin = 0; begin < n; begin += kBatch * kChunk) {

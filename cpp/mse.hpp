@@ -450,13 +450,12 @@ void store_leaves(Loss loss, double delta, const T* y_true, const T* y_pred, con
     reduce_with(loss, delta, y_true, y_pred, w, n, StoreLeaves{out});
 }
 
+// The tree of sum_leaves, over leaves that StoreLeaves stored instead of computed ones.
 inline Sums sum_stored_leaves(const double* leaves, int64_t count) noexcept {
-    PairwiseSum<LaneSums> chunk;
-    for (int64_t k = 0; k < count; ++k) {
-        const double* p = leaves + k * kLeafDoubles;
-        chunk.add({Vec::load(p), Vec::load(p + kLanes), Vec::load(p + 2 * kLanes)});
-    }
-    return chunk.total().total();
+    return sum_leaves(count * kLeaf, [&](int64_t i, int64_t) FASTMSE_INLINE_LAMBDA {
+        const double* p = leaves + i / kLeaf * kLeafDoubles;
+        return LaneSums{Vec::load(p), Vec::load(p + kLanes), Vec::load(p + 2 * kLanes)};
+    });
 }
 
 template <class T>

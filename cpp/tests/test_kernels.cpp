@@ -304,10 +304,10 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
              {fastmse::Loss::squared, fastmse::Loss::absolute, fastmse::Loss::huber}) {
             const T* const weight_options[] = {nullptr, w.data()};
             for (const T* weights : weight_options) {
-                const std::string what = std::string(table.name) + " " + dtype +
-                                         " chunk parts n=" + std::to_string(n) +
-                                         " loss=" + std::to_string(static_cast<int>(loss)) +
-                                         (weights != nullptr ? " weighted" : "");
+                const std::string label = std::string(table.name) + " " + dtype +
+                                          " chunk parts n=" + std::to_string(n) +
+                                          " loss=" + std::to_string(static_cast<int>(loss)) +
+                                          (weights != nullptr ? " weighted" : "");
                 // Rows of 7 and 1000 elements, as reduce_rows passes them.
                 for (int64_t row : {int64_t{7}, int64_t{1000}}) {
                     std::vector<fastmse::Sums> rows((n + row - 1) / row);
@@ -318,7 +318,7 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
                             set.reduce(loss, 0.5, t.data() + begin, p.data() + begin,
                                        weights != nullptr ? weights + begin : nullptr, size);
                         expect(same_sums(rows[r], expected),
-                               what + " rows of " + std::to_string(row));
+                               label + " rows of " + std::to_string(row));
                     }
                 }
 
@@ -329,7 +329,7 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
                     const T* chunk_weights = weights != nullptr ? weights + begin : nullptr;
                     const fastmse::Sums expected = set.reduce(
                         loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights, size);
-                    expect(same_sums(sums[c], expected), what + " reduce_pieces");
+                    expect(same_sums(sums[c], expected), label + " reduce_pieces");
 
                     // The chunk in two parts, cut after its first leaf.
                     const int64_t leaves = (size + leaf - 1) / leaf;
@@ -341,7 +341,7 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
                                      weights != nullptr ? chunk_weights + cut : nullptr, size - cut,
                                      stored.data() + set.leaf_doubles);
                     expect(same_sums(set.sum_stored_leaves(stored.data(), leaves), expected),
-                           what + " store_leaves");
+                           label + " store_leaves");
                 }
             }
         }

@@ -288,7 +288,9 @@ def _slice_weight_exponents(sums, weight_sums, count):
     overflowed = np.isinf(weight_sums)
     too_small = weight_sums < _MIN_WEIGHT_SUM
     loss_overflowed = np.isinf(sums) & (weight_sums >= _LARGE_WEIGHT_SUM)
-    loss_underflowed = _may_have_underflowed(sums, weight_sums, count)
+    loss_underflowed = (weight_sums < _SMALL_WEIGHT_SUM) & (
+        sums < count * _UNDERFLOW_PER_ELEMENT
+    )
     rescaled = (too_small | loss_overflowed | loss_underflowed) & ~overflowed
     if not (overflowed.any() or rescaled.any()):
         return None
@@ -296,9 +298,15 @@ def _slice_weight_exponents(sums, weight_sums, count):
     return np.where(overflowed, _overflow_exponent(count), exponents)
 
 
-def _may_have_underflowed(sums, weight_sums, count):
-    """Return whether a weighted loss sum may have lost bits to underflow."""
-    return (weight_sums < _SMALL_WEIGHT_SUM) & (sums < count * _UNDERFLOW_PER_ELEMENT)
+def _loss_sum_out_of_range(total, weight_sum, count):
+    """Return whether reduce_loss scales the weights of one slice for its mean.
+
+    This is _slice_weight_exponents's test on floats, for a finite weight sum of at least
+    2**-1000: a weight times a loss may have overflowed or underflowed.
+    """
+    if weight_sum >= _LARGE_WEIGHT_SUM:
+        return math.isinf(total)
+    return weight_sum < _SMALL_WEIGHT_SUM and total < count * _UNDERFLOW_PER_ELEMENT
 
 
 def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
@@ -315,11 +323,10 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
         return total if kind == "sum" else total / n
     if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
         return None
-    if kind == "mean" and math.isinf(total) and weight_sum >= _LARGE_WEIGHT_SUM:
+    # The range test first: it skips a function call on the common path.
+    far = not _SMALL_WEIGHT_SUM <= weight_sum < _LARGE_WEIGHT_SUM
+    if kind == "mean" and far and _loss_sum_out_of_range(total, weight_sum, n):
         return None
-    if kind == "mean" and weight_sum < _SMALL_WEIGHT_SUM:
-        if _may_have_underflowed(total, weight_sum, n):
-            return None
     return total if kind == "sum" else total / weight_sum
 
 
@@ -442,16 +449,12 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
     gradient, sums = _gradient(t, p, w, shape, out, scale, loss, delta)
     if w is None:
         return sums / math.prod(shape), gradient
-    if far:
-        # The test of _slice_weight_exponents for one slice, without NumPy's overhead.
-        count = math.prod(shape)
-        overflowed = math.isinf(sums) and weight_sum >= _LARGE_WEIGHT_SUM
-        if overflowed or _may_have_underflowed(sums, weight_sum, count):
-            # reduce_loss scales the weights for this mean, where a weight times a loss
-            # may have overflowed or underflowed. The gradient keeps them: scaling would
-            # flush small weights to zero, and the kernel keeps each w * slope in range.
-            value = reduce_loss(y_true, y_pred, None, sample_weight, "mean", loss, delta)
-            return value, gradient
+    if far and _loss_sum_out_of_range(sums, weight_sum, math.prod(shape)):
+        # The value comes from reduce_loss, which scales the weights for it. The gradient
+        # keeps them: scaling would flush small weights to zero, and the kernel keeps each
+        # w * slope in range.
+        value = reduce_loss(y_true, y_pred, None, sample_weight, "mean", loss, delta)
+        return value, gradient
     return sums / weight_sum, gradient
 
 
@@ -459,7 +462,9 @@ def _out_overlaps_inputs(out, inputs):
     """Return whether writing `out` may change one of `inputs`."""
     if out is None:
         return False
-    return any(isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs)
+    return any(
+        isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs
+    )
 
 
 def _gradient(t, p, w, shape, out, scale, loss, delta):
