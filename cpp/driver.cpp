@@ -40,7 +40,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 double canonical(double x) { return std::isnan(x) ? std::numeric_limits<double>::quiet_NaN() : x; }
 
 Sums canonical(const Sums& sums) {
-    return {canonical(sums.squares), canonical(sums.weights), canonical(sums.weight_check)};
+    return {canonical(sums.squares), canonical(sums.weights), canonical(sums.min_weight)};
 }
 
 // Chunks or rows per reduce_pieces call where their sums go to a buffer on the stack.

@@ -1,6 +1,7 @@
 // The interface between the target-independent driver and the per-target MSE kernels.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -18,17 +19,20 @@ constexpr int64_t kChunk = 8192;
 bool split_conversions() noexcept;
 void set_split_conversions(bool split) noexcept;
 
-// Running sums of one reduction: the (weighted) squared errors, the weights, and a weight
-// check that is 0 exactly when every weight is finite and non-negative (see mse.hpp).
+// Running sums of one reduction: the (weighted) squared errors and the weights, and the
+// smallest of 0 and the weights, which is negative when a weight is. A NaN weight shows in
+// the weight sum, and so does an infinite one, whose sum is infinite as an overflowing sum
+// of finite weights can be (see mse.hpp).
 // No member initializers, so that arrays of them cost nothing to create; `Sums{}` is zero.
 struct Sums {
     double squares;
     double weights;
-    double weight_check;
+    double min_weight;
 };
 
+// Joins the sums of two parts: the sums add up, the smallest weight is the smaller one.
 inline Sums operator+(const Sums& a, const Sums& b) {
-    return {a.squares + b.squares, a.weights + b.weights, a.weight_check + b.weight_check};
+    return {a.squares + b.squares, a.weights + b.weights, std::min(a.min_weight, b.min_weight)};
 }
 
 // Adds values in a fixed binary tree: value i joins the others like a carry in a binary
@@ -128,7 +132,7 @@ struct LinearRows {
 // `weights` may be null for unweighted sums. Kernels never allocate, validate or throw.
 template <class T>
 struct KernelSet {
-    // Sum of w * loss(y_pred - y_true), of w, and the weight check.
+    // Sum of w * loss(y_pred - y_true), of w, and the smallest of 0 and the weights.
     Sums (*reduce)(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                    int64_t n) noexcept;
     // reduce's sums of each piece of `piece` <= kChunk elements of the n elements, written
@@ -143,7 +147,7 @@ struct KernelSet {
                          const T* weights, int64_t n, double* out) noexcept;
     // The sums of a chunk from the `count` leaves that store_leaves wrote: reduce's sums.
     Sums (*sum_stored_leaves)(const double* leaves, int64_t count) noexcept;
-    // Sum of w and the weight check only.
+    // Sum of w and the smallest of 0 and the weights only.
     Sums (*sum_weights)(const T* weights, int64_t n) noexcept;
     // Writes the elementwise result of `op` to out and returns the same sums as `reduce`.
     // `out` may be y_true or y_pred. `stream` writes with non-temporal stores, which needs

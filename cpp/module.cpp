@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
@@ -83,7 +84,7 @@ void set_loss(Problem& problem, const std::string& name, double delta) {
 }
 
 py::tuple sums_tuple(const Sums& sums) {
-    return py::make_tuple(sums.squares, sums.weights, sums.weight_check);
+    return py::make_tuple(sums.squares, sums.weights, sums.min_weight);
 }
 
 // Whether y_true and y_pred are plain ndarrays of one shape, C-contiguous, aligned,
@@ -167,7 +168,7 @@ py::object sse_contiguous(py::handle y_true, py::handle y_pred) {
     return py::float_(sums.squares);
 }
 
-// reduce over every element for contiguous inputs: (loss sum, weight sum, weight check,
+// reduce over every element for contiguous inputs: (loss sum, weight sum, smallest weight,
 // element count), or None for the general path.
 py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::handle weights,
                                      const std::string& loss, double delta) {
@@ -176,7 +177,7 @@ py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::h
     if (!sum_contiguous(y_true, y_pred, weights, parse_loss(loss), delta, &sums, &n)) {
         return py::none();
     }
-    return py::make_tuple(sums.squares, sums.weights, sums.weight_check, n);
+    return py::make_tuple(sums.squares, sums.weights, sums.min_weight, n);
 }
 
 // Unweighted reduce over the last axes of a contiguous pair (see is_contiguous_pair). Returns
@@ -240,15 +241,15 @@ py::tuple reduce(const py::array& y_true, const py::array& y_pred, const py::obj
 
     const auto count = static_cast<py::ssize_t>(slices.size());
     py::array_t<double> squares(count), weight_sums(count);
-    double check = 0.0;
+    double min_weight = 0.0;
     auto squares_out = squares.mutable_unchecked<1>();
     auto weights_out = weight_sums.mutable_unchecked<1>();
     for (py::ssize_t i = 0; i < count; ++i) {
         squares_out(i) = slices[i].squares;
         weights_out(i) = slices[i].weights;
-        check += slices[i].weight_check;
+        min_weight = std::min(min_weight, slices[i].min_weight);
     }
-    return py::make_tuple(squares, weight_sums, check);
+    return py::make_tuple(squares, weight_sums, min_weight);
 }
 
 py::tuple sum_weights_binding(const py::array& weights) {

@@ -44,40 +44,54 @@ using V = Vec::V;
 #define FASTMSE_INLINE inline __attribute__((always_inline))
 #define FASTMSE_INLINE_LAMBDA __attribute__((always_inline))
 
-// The three sums of a reduction, one per lane.
+// The three sums of a reduction, one per lane (see Sums): the sum of the losses, the sum of
+// the weights and the smallest of 0 and the weights.
 struct LaneSums {
-    V squares, weights, check;
+    V squares, weights, min_weight;
 
-    Sums total() const { return {Vec::sum(squares), Vec::sum(weights), Vec::sum(check)}; }
+    Sums total() const { return {Vec::sum(squares), Vec::sum(weights), Vec::lowest(min_weight)}; }
 };
 
 inline LaneSums operator+(const LaneSums& a, const LaneSums& b) {
     return {Vec::add(a.squares, b.squares), Vec::add(a.weights, b.weights),
-            Vec::add(a.check, b.check)};
+            Vec::min(a.min_weight, b.min_weight)};
 }
 
-// Accumulators for one leaf. The weight check adds |w| - w: zero for every finite w >= 0,
-// positive for a negative w, and NaN or infinite for a NaN or infinite w, so one sum
-// shows whether all weights are valid.
+// Accumulators for one leaf. Keeping the smallest weight costs one instruction per vector;
+// a sum of |w| - w, which would also catch NaN and infinite weights, costs three. On AMD
+// Zen 4 the float32 weighted sums are 17% faster with the smallest weight.
 struct LeafSums {
     V squares[kAccumulators];
     V weights[kAccumulators];
-    V check[kAccumulators];
+    V min_weight[kAccumulators];
 
     LeafSums() {
-        for (int k = 0; k < kAccumulators; ++k) squares[k] = weights[k] = check[k] = Vec::zero();
+        for (int k = 0; k < kAccumulators; ++k) {
+            squares[k] = weights[k] = min_weight[k] = Vec::zero();
+        }
     }
 
-    FASTMSE_INLINE static V tree(const V* acc) {
+    struct Add {
+        FASTMSE_INLINE V operator()(V a, V b) const { return Vec::add(a, b); }
+    };
+    struct Min {
+        FASTMSE_INLINE V operator()(V a, V b) const { return Vec::min(a, b); }
+    };
+
+    // Joins the accumulators in a fixed tree, with `join` (by default, addition).
+    template <class Join = Add>
+    FASTMSE_INLINE static V tree(const V* acc, Join join = {}) {
         V level[kAccumulators];
         for (int k = 0; k < kAccumulators; ++k) level[k] = acc[k];
         for (int width = kAccumulators / 2; width >= 1; width /= 2) {
-            for (int k = 0; k < width; ++k) level[k] = Vec::add(level[2 * k], level[2 * k + 1]);
+            for (int k = 0; k < width; ++k) level[k] = join(level[2 * k], level[2 * k + 1]);
         }
         return level[0];
     }
 
-    FASTMSE_INLINE LaneSums total() const { return {tree(squares), tree(weights), tree(check)}; }
+    FASTMSE_INLINE LaneSums total() const {
+        return {tree(squares), tree(weights), tree(min_weight, Min{})};
+    }
 };
 
 // Loads lanes [i, i + count) of p, where count < kLanes marks the partial vector at the end.
@@ -164,14 +178,15 @@ FASTMSE_INLINE typename W::V accumulate(typename W::V acc, typename W::V d, type
 }
 
 // Adds the terms of one vector (or half vector) of differences d and weights to the three
-// accumulators of a reduction: w * loss(d), w and the weight check |w| - w.
+// accumulators of a reduction: w * loss(d), w, and w to the smallest weight.
 template <Loss kLoss, bool kWeighted, class W = Vec>
-FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights, typename W::V& check,
-                              typename W::V d, typename W::V weight, typename W::V delta) {
+FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights,
+                              typename W::V& min_weight, typename W::V d, typename W::V weight,
+                              typename W::V delta) {
     squares = accumulate<kLoss, kWeighted, W>(squares, d, weight, delta);
     if constexpr (kWeighted) {
         weights = W::add(weights, weight);
-        check = W::add(check, W::sub(W::abs(weight), weight));
+        min_weight = W::min(min_weight, weight);
     }
 }
 
@@ -183,7 +198,9 @@ FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V d = Vec::difference(load(y_pred, i, count), load(y_true, i, count));
         V weight = kWeighted ? load(w, i, count) : Vec::zero();
-        add_terms<kLoss, kWeighted>(acc.squares[k], acc.weights[k], acc.check[k], d, weight, bound);
+        if constexpr (kWeighted) Vec::keep(weight);
+        add_terms<kLoss, kWeighted>(acc.squares[k], acc.weights[k], acc.min_weight[k], d, weight,
+                                    bound);
     });
     return acc.total();
 }
@@ -216,10 +233,10 @@ FASTMSE_INLINE LaneSums reduce_leaf_in_halves(const float* y_true, const float* 
                                               const float* w, double delta, int64_t n) {
     using H = HalfVec;
     constexpr int kHalf = kLanes / 2;
-    H::V squares[2][kAccumulators], weights[2][kAccumulators], check[2][kAccumulators];
+    H::V squares[2][kAccumulators], weights[2][kAccumulators], min_weight[2][kAccumulators];
     for (int half = 0; half < 2; ++half) {
         for (int k = 0; k < kAccumulators; ++k) {
-            squares[half][k] = weights[half][k] = check[half][k] = H::zero();
+            squares[half][k] = weights[half][k] = min_weight[half][k] = H::zero();
         }
     }
     const H::V bound = H::set(delta);
@@ -235,8 +252,8 @@ FASTMSE_INLINE LaneSums reduce_leaf_in_halves(const float* y_true, const float* 
             const int64_t j = i + half * kHalf;
             H::V d = H::difference(H::load(y_pred + j), H::load(y_true + j));
             H::V weight = kWeighted ? H::load(w + j) : H::zero();
-            add_terms<kLoss, kWeighted, H>(squares[half][k], weights[half][k], check[half][k], d,
-                                           weight, bound);
+            add_terms<kLoss, kWeighted, H>(squares[half][k], weights[half][k], min_weight[half][k],
+                                           d, weight, bound);
         }
     });
 
@@ -245,7 +262,7 @@ FASTMSE_INLINE LaneSums reduce_leaf_in_halves(const float* y_true, const float* 
         acc.squares[k] = H::join(squares[0][k], squares[1][k]);
         if constexpr (kWeighted) {
             acc.weights[k] = H::join(weights[0][k], weights[1][k]);
-            acc.check[k] = H::join(check[0][k], check[1][k]);
+            acc.min_weight[k] = H::join(min_weight[0][k], min_weight[1][k]);
         }
     }
     if (partial_count > 0) {
@@ -253,7 +270,7 @@ FASTMSE_INLINE LaneSums reduce_leaf_in_halves(const float* y_true, const float* 
                               load(y_true, partial_i, partial_count));
         V weight = kWeighted ? load(w, partial_i, partial_count) : Vec::zero();
         add_terms<kLoss, kWeighted>(acc.squares[partial_k], acc.weights[partial_k],
-                                    acc.check[partial_k], d, weight, Vec::set(delta));
+                                    acc.min_weight[partial_k], d, weight, Vec::set(delta));
     }
     return acc.total();
 }
@@ -271,8 +288,9 @@ FASTMSE_INLINE LaneSums sum_weights_leaf(const T* w, int64_t n) {
     LeafSums acc;
     for_each_vector(n, [&](int k, int64_t i, int count) {
         V weight = load(w, i, count);
+        Vec::keep(weight);
         acc.weights[k] = Vec::add(acc.weights[k], weight);
-        acc.check[k] = Vec::add(acc.check[k], Vec::sub(Vec::abs(weight), weight));
+        acc.min_weight[k] = Vec::min(acc.min_weight[k], weight);
     });
     return acc.total();
 }
@@ -371,7 +389,7 @@ struct StoreLeaves {
     static void put(double* p, const LaneSums& sums) {
         Vec::store(p, sums.squares);
         Vec::store(p + kLanes, sums.weights);
-        Vec::store(p + 2 * kLanes, sums.check);
+        Vec::store(p + 2 * kLanes, sums.min_weight);
     }
     template <class Leaf>
     FASTMSE_INLINE Sums unweighted(int64_t n, Leaf leaf) const {

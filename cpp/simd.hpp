@@ -104,6 +104,11 @@ struct Vec {
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(quad), _mm256_extractf128_pd(quad, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
     }
+    // The smallest lane; which lane wins among NaNs is unspecified.
+    static double lowest(V v) { return _mm512_reduce_min_pd(v); }
+    // Makes the compiler keep v in a register. Without it, GCC folds the load of a value
+    // that several instructions use into each of them, so the value is read once per use.
+    static void keep(V& v) { asm("" : "+v"(v)); }
     // sum(a), sum(b), sum(c), sum(d) with the same tree as sum, in fewer instructions.
     static void sum4(V a, V b, V c, V d, double* out) {
         auto quad = [](V v) {
@@ -191,6 +196,11 @@ struct Vec {
         __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
     }
+    static void keep(V& v) { asm("" : "+v"(v)); }
+    static double lowest(V v) {
+        __m128d pair = _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+        return _mm_cvtsd_f64(_mm_min_sd(pair, _mm_unpackhi_pd(pair, pair)));
+    }
     static void sum4(V a, V b, V c, V d, double* out) { store_sums4(a, b, c, d, out); }
 };
 
@@ -241,6 +251,8 @@ struct Vec {
         return vbslq_f64(vandq_u64(out_of_range(test), finite), fallback, a);
     }
     static double sum(V v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
+    static double lowest(V v) { return vminvq_f64(v); }
+    static void keep(V&) {}
     static void sum4(V a, V b, V c, V d, double* out) {
         out[0] = sum(a), out[1] = sum(b), out[2] = sum(c), out[3] = sum(d);
     }
@@ -282,6 +294,8 @@ struct Vec {
         return any_out_of_range(test) && std::isfinite(fallback) ? fallback : a;
     }
     static double sum(V v) { return v; }
+    static double lowest(V v) { return v; }
+    static void keep(V&) {}
     static void sum4(V a, V b, V c, V d, double* out) {
         out[0] = a, out[1] = b, out[2] = c, out[3] = d;
     }

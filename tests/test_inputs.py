@@ -160,6 +160,26 @@ class TestWeightErrors:
         with pytest.raises(ValueError, match=re.escape(message)):
             function(np.zeros(3), np.ones(3), sample_weight=[1.0, bad, 1.0])
 
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf, -np.inf])
+    def test_found_in_every_lane(self, function, simd_target, dtype, bad):
+        # The kernels see a negative weight in their smallest weight and a NaN or
+        # infinite one in the weight sum, in any lane, leaf or partial vector.
+        for n in (1, 7, 8, 9, 33, 1000, 20000):
+            for at in sorted({0, n // 2, n - 1}):
+                weights = np.ones(n, dtype)
+                weights[at] = bad
+                with pytest.raises(ValueError, match=f"at index {at}; weights must be"):
+                    function(np.zeros(n, dtype), np.ones(n, dtype), sample_weight=weights)
+
+    def test_infinite_beside_an_overflowing_sum(self, function):
+        # The weight sum is infinite with or without the infinite weight: the first row's
+        # finite weights overflow it.
+        weights = np.array([[1e308, 1e308], [1.0, np.inf]])
+        message = "sample_weight contains inf at index (1, 1); weights must be finite"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            function(np.zeros((2, 2)), np.ones((2, 2)), sample_weight=weights)
+
     def test_all_zero(self, function):
         message = "sample_weight sums to zero; at least one weight must be positive"
         with pytest.raises(ValueError, match=re.escape(message)):

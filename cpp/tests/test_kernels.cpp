@@ -74,12 +74,12 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
             const fastmse::Sums plain = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, nullptr, n);
             expect(close(plain.squares, squares, 1e-14), where + " reduce");
             expect(plain.weights == 0.0, where + " unweighted weight sum");
-            expect(plain.weight_check == 0.0, where + " unweighted weight check");
+            expect(plain.min_weight == 0.0, where + " unweighted smallest weight");
 
             const fastmse::Sums with = set.reduce(fastmse::Loss::squared, 0.0, tp, pp, wp, n);
             expect(close(with.squares, weighted, 1e-14), where + " weighted reduce");
             expect(close(with.weights, weights, 1e-14), where + " weight sum");
-            expect(with.weight_check == 0.0, where + " weight check");
+            expect(with.min_weight == 0.0, where + " smallest weight");
             expect(set.sum_weights(wp, n).weights == with.weights, where + " sum_weights");
 
             const fastmse::Sums l1 = set.reduce(fastmse::Loss::absolute, delta, tp, pp, nullptr, n);
@@ -99,7 +99,7 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
                                               (weights ? " weighted" : "") + ", conversion width";
                     expect(before.squares == after.squares, label);
                     expect(before.weights == after.weights, label + " weight sum");
-                    expect(before.weight_check == after.weight_check, label + " weight check");
+                    expect(before.min_weight == after.min_weight, label + " smallest weight");
                 }
             }
             std::vector<T> slopes(n);
@@ -156,13 +156,30 @@ void check_target(const fastmse::KernelTable& table, const fastmse::KernelSet<T>
         }
     }
 
-    std::vector<T> bad(100, T(1));
-    bad[57] = T(-1);
-    expect(set.sum_weights(bad.data(), 100).weight_check > 0,
-           std::string(table.name) + " negative weight found");
+    // A negative weight shows in the smallest weight wherever it is, and a NaN or infinite
+    // one in the weight sum.
+    const std::vector<T> ones(100, T(1));
+    std::vector<T> bad(ones);
+    const bool split_before = fastmse::split_conversions();
+    for (int i = 0; i < 100; ++i) {
+        bad[i] = T(-2);
+        const std::string at = std::string(table.name) + " negative weight at " + std::to_string(i);
+        expect(set.sum_weights(bad.data(), 100).min_weight == -2.0, at + " by sum_weights");
+        for (bool split : {false, true}) {
+            fastmse::set_split_conversions(split);
+            const fastmse::Sums sums =
+                set.reduce(fastmse::Loss::absolute, 0.0, ones.data(), ones.data(), bad.data(), 100);
+            expect(sums.min_weight == -2.0, at + " by reduce");
+        }
+        bad[i] = T(1);
+    }
+    fastmse::set_split_conversions(split_before);
     bad[57] = static_cast<T>(NAN);
-    expect(std::isnan(set.sum_weights(bad.data(), 100).weight_check),
+    expect(std::isnan(set.sum_weights(bad.data(), 100).weights),
            std::string(table.name) + " NaN weight found");
+    bad[57] = static_cast<T>(INFINITY);
+    expect(std::isinf(set.sum_weights(bad.data(), 100).weights),
+           std::string(table.name) + " infinite weight found");
 }
 
 // linear_block against long double sums, for every row length around the vector widths
@@ -281,7 +298,7 @@ void check_exact(const fastmse::KernelTable& table, const fastmse::KernelSet<T>&
 bool same_sums(const fastmse::Sums& a, const fastmse::Sums& b) {
     auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
     return same(a.squares, b.squares) && same(a.weights, b.weights) &&
-           same(a.weight_check, b.weight_check);
+           same(a.min_weight, b.min_weight);
 }
 
 // reduce_pieces must give reduce's sums for each chunk or row, and a chunk whose leaves are stored

@@ -298,6 +298,17 @@ def _slice_weight_exponents(sums, weight_sums, count):
     return np.where(overflowed, _overflow_exponent(count), exponents)
 
 
+def _has_invalid_weight(min_weight, sums_finite, weights):
+    """Return whether a weight is negative, NaN or infinite.
+
+    The kernels return the smallest of 0 and the weights, which is negative when a weight
+    is, and weight sums, which are NaN or infinite when a weight is (`sums_finite` is then
+    False). A sum of finite weights can overflow too, so only then are the weights read
+    again.
+    """
+    return min_weight != 0 or (not sums_finite and not np.isfinite(weights).all())
+
+
 def _loss_sum_out_of_range(total, weight_sum, count):
     """Return whether reduce_loss scales the weights of one slice for its mean.
 
@@ -318,10 +329,10 @@ def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
     sums = _core.reduce_contiguous(y_true, y_pred, sample_weight, loss, delta)
     if sums is None:
         return None
-    total, weight_sum, check, n = sums
+    total, weight_sum, min_weight, n = sums
     if sample_weight is None:
         return total if kind == "sum" else total / n
-    if check != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
+    if min_weight != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
         return None
     # The range test first: it skips a function call on the common path.
     far = not _SMALL_WEIGHT_SUM <= weight_sum < _LARGE_WEIGHT_SUM
@@ -373,12 +384,12 @@ def reduce_loss(
         return array if order == tuple(range(len(shape))) else array.transpose(order)
 
     weights = None if w is None else view(w)
-    sums, weight_sums, check = _core.reduce(
+    sums, weight_sums, min_weight = _core.reduce(
         view(t), view(p), weights, len(kept), loss, delta
     )
 
     if w is not None:
-        if check != 0:
+        if _has_invalid_weight(min_weight, np.isfinite(weight_sums).all(), w):
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
         # Sums are never scaled. For means, a second round scales a slice whose weight
@@ -420,8 +431,8 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
         scale = factor / math.prod(shape)
         weight_sum = None
     else:
-        _, weight_sum, check = _core.sum_weights(w)
-        if check != 0:
+        _, weight_sum, min_weight = _core.sum_weights(w)
+        if _has_invalid_weight(min_weight, math.isfinite(weight_sum), w):
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(np.array(weight_sum), ())
         # Weight sums that overflow, or whose inverse overflows, are scaled as reduce_loss
