@@ -328,16 +328,43 @@ py::array empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
     return py::array(dtype, shape, {}, block->data, owner);
 }
 
-// The unweighted MSE and its gradient for a contiguous pair (see is_contiguous_pair), or
-// None for the general path. `out` may be None, or a C-contiguous writable array of the
-// inputs' shape and dtype that is one of them or shares no memory with them.
-py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::handle out) {
+// The MSE and its gradient for a contiguous pair (see is_contiguous_pair) and contiguous
+// weights or None (see is_contiguous_weights), or None for the general path. That path also
+// takes weights that are not all non-negative or whose sum lies outside
+// [min_weight_sum, max_weight_sum), where the sum or the products may need scaling. `out`
+// may be None, or a C-contiguous writable array of the inputs' shape and dtype that is one
+// of them or shares no memory with them, and none with the weights.
+py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::handle out,
+                                     py::handle weights, double min_weight_sum,
+                                     double max_weight_sum) {
     DType dtype;
     if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
     const auto t = py::reinterpret_borrow<py::array>(y_true);
     const auto p = py::reinterpret_borrow<py::array>(y_pred);
+    const void* w;
+    if (!is_contiguous_weights(weights, t, dtype, &w)) return py::none();
     const int64_t n = element_count(t);
     const size_t bytes = static_cast<size_t>(n) * static_cast<size_t>(t.itemsize());
+
+    Problem problem;
+    problem.dtype = dtype;
+    problem.shape = {n};
+    const std::vector<int64_t> strides = {static_cast<int64_t>(t.itemsize())};
+    for (int op : {Problem::y_true, Problem::y_pred, Problem::weights, Problem::out}) {
+        problem.strides[op] = strides;
+    }
+
+    double divisor = static_cast<double>(n);
+    if (w != nullptr) {
+        Problem weights_only = problem;
+        weights_only.data[Problem::weights] = static_cast<char*>(const_cast<void*>(w));
+        const Sums sums = without_gil_if_large(n, [&] { return sum_weights(weights_only); });
+        if (sums.min_weight != 0.0 || !(sums.weights >= min_weight_sum) ||
+            !(sums.weights < max_weight_sum)) {
+            return py::none();
+        }
+        divisor = sums.weights;
+    }
 
     py::array result;
     if (out.is_none()) {
@@ -348,25 +375,24 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
         result = py::reinterpret_borrow<py::array>(out);
         if (!result.writeable()) return py::none();
         const auto* begin = static_cast<const char*>(result.data());
+        auto overlaps = [&](const void* data) {
+            const auto* other = static_cast<const char*>(data);
+            return begin < other + bytes && other < begin + bytes;
+        };
         for (const py::array* input : {&t, &p}) {
-            const auto* other = static_cast<const char*>(input->data());
-            const bool overlaps = begin < other + bytes && other < begin + bytes;
-            if (overlaps && begin != other) return py::none();
+            if (overlaps(input->data()) && begin != input->data()) return py::none();
         }
+        if (w != nullptr && overlaps(w)) return py::none();
     }
 
-    Problem problem;
-    problem.dtype = dtype;
-    problem.shape = {n};
-    const std::vector<int64_t> strides = {static_cast<int64_t>(t.itemsize())};
     problem.data[Problem::y_true] = static_cast<char*>(const_cast<void*>(t.data()));
     problem.data[Problem::y_pred] = static_cast<char*>(const_cast<void*>(p.data()));
+    problem.data[Problem::weights] = static_cast<char*>(const_cast<void*>(w));
     problem.data[Problem::out] = static_cast<char*>(result.mutable_data());
-    for (int op : {Problem::y_true, Problem::y_pred, Problem::out}) problem.strides[op] = strides;
 
-    const double scale = 2.0 / static_cast<double>(n);
+    const double scale = 2.0 / divisor;
     const Sums sums = without_gil_if_large(n, [&] { return map(problem, MapOp::gradient, scale); });
-    return py::make_tuple(sums.squares / static_cast<double>(n), result);
+    return py::make_tuple(sums.squares / divisor, result);
 }
 
 // The double-double sums of squared errors and of weights (zero without weights) of 1-d
@@ -441,7 +467,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("exact_sums", &exact_sums, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"));
     m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
     m.def("value_and_grad_contiguous", &value_and_grad_contiguous, py::arg("y_true"),
-          py::arg("y_pred"), py::arg("out"));
+          py::arg("y_pred"), py::arg("out"), py::arg("weights"), py::arg("min_weight_sum"),
+          py::arg("max_weight_sum"));
     m.def("clear_buffer_cache", &clear_buffer_cache);
 
     m.def("init_threads", &init_threads, py::arg("count"));

@@ -419,8 +419,12 @@ def reduce_loss(
 
 def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0):
     """Return the mean loss and its gradient with respect to y_pred, as `mse_grad` does."""
-    if sample_weight is None and loss == "squared":
-        result = _core.value_and_grad_contiguous(y_true, y_pred, out)
+    if loss == "squared":
+        # Weights whose sum lies in [_SMALL_WEIGHT_SUM, _LARGE_WEIGHT_SUM) need no
+        # scaling below, so the compiled function handles them too.
+        result = _core.value_and_grad_contiguous(
+            y_true, y_pred, out, sample_weight, _SMALL_WEIGHT_SUM, _LARGE_WEIGHT_SUM
+        )
         if result is not None:
             return result
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
