@@ -110,6 +110,17 @@ def test_weights_of_rows_and_of_elements(rng):
     assert by_rows.weight_sum == pytest.approx(3 * rows.sum())
 
 
+
+@pytest.mark.parametrize("axis", [None, 0])
+def test_invalid_row_weight_names_its_row(axis):
+    # Row weights are spread over the elements of their row; the error names the row,
+    # as for fastmse.mse.
+    message = "sample_weight contains the negative value -1.0 at index 1; "
+    with pytest.raises(ValueError, match=message):
+        fm.MSEAccumulator(axis=axis).update(
+            np.zeros((3, 2)), np.ones((3, 2)), sample_weight=[1.0, -1.0, 1.0]
+        )
+
 def test_sse_count_reset_and_repr():
     accumulator = fm.MSEAccumulator().update([1.0, 2.0], [2.0, 4.0])
     assert (accumulator.sse, accumulator.count, accumulator.weight_sum) == (5.0, 2, 2.0)

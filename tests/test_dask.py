@@ -256,6 +256,19 @@ def test_mse_grad_rescales_tiny_weights(client, rng):
     np.testing.assert_allclose(gradient.compute(), expected, rtol=1e-14)
 
 
+
+def test_mse_grad_of_overflowing_weights_keeps_small_ones(client, rng):
+    # The weight sum overflows. Scaling by 2**-1000 would flush the weight 1e-30 and its
+    # gradient to zero; the in-memory mse_grad keeps it, and so must the chunks.
+    t = rng.standard_normal(1000)
+    p = rng.standard_normal(1000) * 1e300
+    w = np.full(1000, 1e308)
+    w[2] = 1e-30
+    gradient = fmd.mse_grad(da.from_array(t, chunks=300), p, sample_weight=w).compute()
+    expected = fm.mse_grad(t, p, sample_weight=w)
+    assert gradient[2] != 0
+    np.testing.assert_allclose(gradient, expected, rtol=1e-14)
+
 # Errors: raised when the graph is built, or for weight values when it is computed.
 
 

@@ -90,7 +90,7 @@ class MSEAccumulator:
             return self
         t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
         if w is not None:
-            raise_for_invalid_weights(w)
+            raise_for_invalid_weights(sample_weight)
         if self.axis == 0 and not shape:
             raise ValueError(
                 "with axis=0, y_true and y_pred need at least one dimension"

@@ -15,7 +15,7 @@ from dask.array.core import unify_chunks
 from dask.array.utils import meta_from_array
 
 from .._accumulator import MSEAccumulator
-from .._losses import _map
+from .._losses import _map, _overflow_exponent
 from .._validation import (
     as_real_array,
     broadcast_weights,
@@ -523,7 +523,8 @@ def _lazy_gradient_scaling(inputs):
     statistics = _merge_tree(parts, _add_weight_statistics, _SPLIT_EVERY)
     # Row weights count once per element of their row.
     repeat = math.prod(inputs.shape) // inputs.w.size
-    return dask.delayed(_gradient_scaling, pure=True)(statistics, repeat)
+    count = math.prod(inputs.shape)
+    return dask.delayed(_gradient_scaling, pure=True)(statistics, repeat, count)
 
 
 def _weight_statistics(w):
@@ -544,46 +545,29 @@ def _add_weight_statistics(*parts):
         return np.sum(sums, axis=0), all(valid)
 
 
-def _weight_scale(weight_sums):
-    """Return a power of two to multiply the weights by, or None if they are fine as they are.
-
-    The in-memory functions scale per slice instead (see fastmse._losses).
-
-    Sums of finite weights can overflow to infinity, and sums below 2**-1000 lose bits
-    to subnormal rounding while 2 / sum(w) overflows. Scaling every weight by one power
-    of two changes no ratio, so the MSE and its gradient stay the same unless a weight
-    becomes subnormal.
-    """
-    if weight_sums.size == 1:  # the common case, without two NumPy reductions
-        largest = smallest = weight_sums.item()
-    else:
-        largest = float(weight_sums.max())
-        smallest = float(weight_sums.min())
-    if math.isinf(largest):
-        return 2.0**-1000
-    if smallest < 2.0**-1000 and largest < 2.0**23:
-        return 2.0**1000
-    return None
-
-
-def _gradient_scaling(statistics, repeat):
+def _gradient_scaling(statistics, repeat, count):
     """Return (weight_factor, scale) from the weights' sums and validity.
 
-    As in fastmse.mse_grad, the weights are multiplied by a power of two when their sum
-    overflows or falls below 2**-1000, which changes no ratio.
+    As in fastmse.mse_grad, the weights of `count` elements are multiplied by a power of
+    two when their sum overflows or falls below 2**-1000, which changes no ratio. An
+    overflowing sum is divided by a power of two just above `count`, the least that
+    makes it finite, so that small weights keep their bits. A sum below 2**-1000 loses
+    bits to subnormal rounding, and 2 / sum(w) overflows; the weights, all below
+    2**-1000 then, are multiplied by 2**1000.
     """
     (total, small_total, large_total), valid = statistics
     if not valid:
         # The chunk that contains the invalid weight raises, naming it.
         return 1.0, math.nan
-    totals = {
-        None: float(total) * repeat,
-        2.0**-1000: float(small_total) * repeat,
-        2.0**1000: float(large_total) * repeat,
-    }
-    raise_for_zero_weight_sum(np.array(totals[None]), ())
-    factor = _weight_scale(np.array(totals[None]))
-    return (1.0 if factor is None else factor), 2.0 / totals[factor]
+    total = float(total) * repeat
+    raise_for_zero_weight_sum(np.array(total), ())
+    if math.isinf(total):
+        exponent = _overflow_exponent(count)
+        # sum(w * 2**-exponent) is small_total * 2**(1000 - exponent).
+        return 2.0**-exponent, 2.0 ** (exponent - 999) / (float(small_total) * repeat)
+    if total < 2.0**-1000:
+        return 2.0**1000, 2.0 / (float(large_total) * repeat)
+    return 1.0, 2.0 / total
 
 
 def _gradient_block(
