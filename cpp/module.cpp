@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
@@ -150,34 +151,63 @@ bool sum_contiguous(py::handle y_true, py::handle y_pred, py::handle weights, Lo
     return true;
 }
 
-py::object mse_contiguous(py::handle y_true, py::handle y_pred) {
-    Sums sums;
-    int64_t n;
-    if (!sum_contiguous(y_true, y_pred, py::none(), Loss::squared, 0.0, &sums, &n)) {
-        return py::none();
+// Weight sums that the compiled shortcuts accept; _losses.py, which scales the weights of
+// the others, explains them and reads them from here.
+constexpr double kMinWeightSum = 0x1p-1000;
+constexpr double kSmallWeightSum = 0.5;
+constexpr double kLargeWeightSum = 0x1p200;
+constexpr double kUnderflowPerElement = 0x1p-1022;
+
+// Whether no weight times a loss can have overflowed or underflowed in the sums of n elements
+// of a weighted mean (see _slice_weight_exponents in _losses.py), for valid weights.
+bool loss_sum_in_range(const Sums& sums, int64_t n) {
+    if (sums.weights >= kLargeWeightSum) return !std::isinf(sums.squares);
+    if (sums.weights < kSmallWeightSum) {
+        return !(sums.squares < static_cast<double>(n) * kUnderflowPerElement);
     }
-    return py::float_(sums.squares / static_cast<double>(n));
+    return true;
 }
 
-py::object sse_contiguous(py::handle y_true, py::handle y_pred) {
-    Sums sums;
-    int64_t n;
-    if (!sum_contiguous(y_true, y_pred, py::none(), Loss::squared, 0.0, &sums, &n)) {
-        return py::none();
-    }
-    return py::float_(sums.squares);
+// The mean (if `mean`) or the sum of a contiguous reduction over n elements, from its sums,
+// or None for the general path, which raises for invalid weights and scales the weights
+// whose sum is below kMinWeightSum, overflows, or takes a weighted mean out of range. NaN
+// weight sums fail every comparison.
+py::object contiguous_result(const Sums& sums, int64_t n, bool weighted, bool mean) {
+    if (!weighted) return py::float_(mean ? sums.squares / static_cast<double>(n) : sums.squares);
+    const bool valid =
+        sums.min_weight == 0.0 && sums.weights >= kMinWeightSum && !std::isinf(sums.weights);
+    if (!valid || (mean && !loss_sum_in_range(sums, n))) return py::none();
+    return py::float_(mean ? sums.squares / sums.weights : sums.squares);
 }
 
-// reduce over every element for contiguous inputs: (loss sum, weight sum, smallest weight,
-// element count), or None for the general path.
+py::object mse_contiguous(py::handle y_true, py::handle y_pred, py::handle weights) {
+    Sums sums;
+    int64_t n;
+    if (!sum_contiguous(y_true, y_pred, weights, Loss::squared, 0.0, &sums, &n)) {
+        return py::none();
+    }
+    return contiguous_result(sums, n, !weights.is_none(), true);
+}
+
+py::object sse_contiguous(py::handle y_true, py::handle y_pred, py::handle weights) {
+    Sums sums;
+    int64_t n;
+    if (!sum_contiguous(y_true, y_pred, weights, Loss::squared, 0.0, &sums, &n)) {
+        return py::none();
+    }
+    return contiguous_result(sums, n, !weights.is_none(), false);
+}
+
+// The mean (if `mean`) or the sum of any loss over every element of a contiguous pair with
+// contiguous weights or None (see is_contiguous_weights), or None for the general path.
 py::object reduce_contiguous_binding(py::handle y_true, py::handle y_pred, py::handle weights,
-                                     const std::string& loss, double delta) {
+                                     bool mean, const std::string& loss, double delta) {
     Sums sums;
     int64_t n;
     if (!sum_contiguous(y_true, y_pred, weights, parse_loss(loss), delta, &sums, &n)) {
         return py::none();
     }
-    return py::make_tuple(sums.squares, sums.weights, sums.min_weight, n);
+    return contiguous_result(sums, n, !weights.is_none(), mean);
 }
 
 // Unweighted reduce over the last axes of a contiguous pair (see is_contiguous_pair). Returns
@@ -331,12 +361,11 @@ py::array empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
 // The MSE and its gradient for a contiguous pair (see is_contiguous_pair) and contiguous
 // weights or None (see is_contiguous_weights), or None for the general path. That path also
 // takes weights that are not all non-negative or whose sum lies outside
-// [min_weight_sum, max_weight_sum), where the sum or the products may need scaling. `out`
+// [kSmallWeightSum, kLargeWeightSum), where the sum or the products may need scaling. `out`
 // may be None, or a C-contiguous writable array of the inputs' shape and dtype that is one
 // of them or shares no memory with them, and none with the weights.
 py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::handle out,
-                                     py::handle weights, double min_weight_sum,
-                                     double max_weight_sum) {
+                                     py::handle weights) {
     DType dtype;
     if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
     const auto t = py::reinterpret_borrow<py::array>(y_true);
@@ -359,8 +388,8 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
         Problem weights_only = problem;
         weights_only.data[Problem::weights] = static_cast<char*>(const_cast<void*>(w));
         const Sums sums = without_gil_if_large(n, [&] { return sum_weights(weights_only); });
-        if (sums.min_weight != 0.0 || !(sums.weights >= min_weight_sum) ||
-            !(sums.weights < max_weight_sum)) {
+        if (sums.min_weight != 0.0 || !(sums.weights >= kSmallWeightSum) ||
+            !(sums.weights < kLargeWeightSum)) {
             return py::none();
         }
         divisor = sums.weights;
@@ -451,10 +480,12 @@ PYBIND11_MODULE(_core, m) {
     // The best target this CPU runs; fastmse/__init__.py applies the FASTMSE_SIMD cap after.
     select_best_target("");
 
-    m.def("mse_contiguous", &mse_contiguous, py::arg("y_true"), py::arg("y_pred"));
-    m.def("sse_contiguous", &sse_contiguous, py::arg("y_true"), py::arg("y_pred"));
+    m.def("mse_contiguous", &mse_contiguous, py::arg("y_true"), py::arg("y_pred"),
+          py::arg("weights"));
+    m.def("sse_contiguous", &sse_contiguous, py::arg("y_true"), py::arg("y_pred"),
+          py::arg("weights"));
     m.def("reduce_contiguous", &reduce_contiguous_binding, py::arg("y_true"), py::arg("y_pred"),
-          py::arg("weights"), py::arg("loss"), py::arg("delta"));
+          py::arg("weights"), py::arg("mean"), py::arg("loss"), py::arg("delta"));
     m.def("reduce_trailing", &reduce_trailing_binding, py::arg("y_true"), py::arg("y_pred"),
           py::arg("outer_dims"), py::arg("mean"), py::arg("loss"), py::arg("delta"));
     m.def("reduce", &reduce, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"),
@@ -467,8 +498,11 @@ PYBIND11_MODULE(_core, m) {
     m.def("exact_sums", &exact_sums, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"));
     m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
     m.def("value_and_grad_contiguous", &value_and_grad_contiguous, py::arg("y_true"),
-          py::arg("y_pred"), py::arg("out"), py::arg("weights"), py::arg("min_weight_sum"),
-          py::arg("max_weight_sum"));
+          py::arg("y_pred"), py::arg("out"), py::arg("weights"));
+    m.attr("MIN_WEIGHT_SUM") = kMinWeightSum;
+    m.attr("SMALL_WEIGHT_SUM") = kSmallWeightSum;
+    m.attr("LARGE_WEIGHT_SUM") = kLargeWeightSum;
+    m.attr("UNDERFLOW_PER_ELEMENT") = kUnderflowPerElement;
     m.def("clear_buffer_cache", &clear_buffer_cache);
 
     m.def("init_threads", &init_threads, py::arg("count"));

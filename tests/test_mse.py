@@ -318,6 +318,32 @@ def test_contiguous_shortcut_equals_general_path(name, dtype, n, rng):
         assert shortcut == function(t[:, None], p[:, None], sample_weight=weights)
 
 
+@pytest.mark.parametrize("name", ["mse", "sse", "rmse", "mae", "huber"])
+@pytest.mark.parametrize(
+    ("weight_scale", "difference"),
+    [
+        (2.0**-1060, 1.0),  # the weight sum is subnormal
+        (2.0**-600, 2.0**-300),  # each weight times a squared error underflows
+        (2.0**900, 2.0**100),  # each weight times a squared error overflows
+        (2.0**1020, 1.0),  # the weight sum overflows
+    ],
+)
+def test_contiguous_shortcut_leaves_scaling_to_general_path(
+    name, weight_scale, difference, rng
+):
+    # Where weighted means need scaled weights, the C++ shortcut must hand over to the
+    # general path, which a column of the same values takes.
+    # Small integers times powers of two: every difference is exactly +-difference.
+    function = getattr(fm, name)
+    t = rng.integers(-4, 5, 1000) * difference
+    p = t + rng.choice([-1.0, 1.0], 1000) * difference
+    w = rng.integers(1, 5, 1000) * weight_scale
+    shortcut = function(t, p, sample_weight=w)
+    assert shortcut == function(t[:, None], p[:, None], sample_weight=w)
+    if name == "mse":
+        assert shortcut == pytest.approx(difference**2, rel=1e-14)
+
+
 @pytest.mark.parametrize("scale", [2.0**-1060, 2.0**1020])
 def test_shortcut_rescales_extreme_weights(scale, rng):
     # Small integer weights stay exact at either scale. Their sums are subnormal or

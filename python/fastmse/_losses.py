@@ -77,8 +77,8 @@ def mse(y_true, y_pred, *, axis=None, sample_weight=None):
     >>> fm.mse([[1.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [3.0, 5.0]], axis=1)
     array([2. , 0.5])
     """
-    if axis is None and sample_weight is None:
-        value = _core.mse_contiguous(y_true, y_pred)
+    if axis is None:
+        value = _core.mse_contiguous(y_true, y_pred, sample_weight)
         if value is not None:
             return value
     return reduce_loss(y_true, y_pred, axis, sample_weight, "mean")
@@ -111,8 +111,8 @@ def sse(y_true, y_pred, *, axis=None, sample_weight=None):
     >>> fm.sse([1.0, 2.0, 3.0], [1.0, 4.0, 0.0])
     13.0
     """
-    if axis is None and sample_weight is None:
-        value = _core.sse_contiguous(y_true, y_pred)
+    if axis is None:
+        value = _core.sse_contiguous(y_true, y_pred, sample_weight)
         if value is not None:
             return value
     return reduce_loss(y_true, y_pred, axis, sample_weight, "sum")
@@ -257,16 +257,17 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
+# The compiled shortcuts test weight sums against the same limits, so they come from there.
 # Weight sums below this lose bits to subnormal rounding, and 2 / sum(w) overflows.
-_MIN_WEIGHT_SUM = 2.0**-1000
+_MIN_WEIGHT_SUM = _core.MIN_WEIGHT_SUM  # 2**-1000
 # Below this weight sum, products of weights and losses may underflow where the mean does
 # not. A loss sum below _UNDERFLOW_PER_ELEMENT per element then marks lost bits, and the
 # weights are scaled to a sum in [0.5, 1).
-_SMALL_WEIGHT_SUM = 0.5
-_UNDERFLOW_PER_ELEMENT = 2.0**-1022
+_SMALL_WEIGHT_SUM = _core.SMALL_WEIGHT_SUM  # 0.5
+_UNDERFLOW_PER_ELEMENT = _core.UNDERFLOW_PER_ELEMENT  # 2**-1022
 # Above this weight sum, a weighted gradient first checks that no weight times a loss
 # overflows (see value_and_grad). Below it, that needs a loss within 2**200 of overflow.
-_LARGE_WEIGHT_SUM = 2.0**200
+_LARGE_WEIGHT_SUM = _core.LARGE_WEIGHT_SUM  # 2**200
 
 
 def _overflow_exponent(count):
@@ -320,27 +321,6 @@ def _loss_sum_out_of_range(total, weight_sum, count):
     return weight_sum < _SMALL_WEIGHT_SUM and total < count * _UNDERFLOW_PER_ELEMENT
 
 
-def _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta):
-    """Return reduce_loss's result over every element without work in Python, or None.
-
-    It takes the inputs that _core.reduce_contiguous takes, with weights that need no
-    error and no scaling (see _slice_weight_exponents). reduce_loss handles the rest.
-    """
-    sums = _core.reduce_contiguous(y_true, y_pred, sample_weight, loss, delta)
-    if sums is None:
-        return None
-    total, weight_sum, min_weight, n = sums
-    if sample_weight is None:
-        return total if kind == "sum" else total / n
-    if min_weight != 0 or not _MIN_WEIGHT_SUM <= weight_sum < math.inf:
-        return None
-    # The range test first: it skips a function call on the common path.
-    far = not _SMALL_WEIGHT_SUM <= weight_sum < _LARGE_WEIGHT_SUM
-    if kind == "mean" and far and _loss_sum_out_of_range(total, weight_sum, n):
-        return None
-    return total if kind == "sum" else total / weight_sum
-
-
 def _reduce_trailing(y_true, y_pred, axis, kind, loss, delta):
     """Return reduce_loss's unweighted result by `axis` without work in Python, or None.
 
@@ -366,7 +346,10 @@ def reduce_loss(
 ):
     """Return the mean (`kind` "mean") or the sum ("sum") of a loss, as `mse` documents."""
     if axis is None:
-        value = _reduce_contiguous(y_true, y_pred, sample_weight, kind, loss, delta)
+        # Valid weights that need no scaling, and no weights, take no work in Python.
+        value = _core.reduce_contiguous(
+            y_true, y_pred, sample_weight, kind == "mean", loss, delta
+        )
         if value is not None:
             return value
     elif sample_weight is None:
@@ -422,9 +405,7 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
     if loss == "squared":
         # Weights whose sum lies in [_SMALL_WEIGHT_SUM, _LARGE_WEIGHT_SUM) need no
         # scaling below, so the compiled function handles them too.
-        result = _core.value_and_grad_contiguous(
-            y_true, y_pred, out, sample_weight, _SMALL_WEIGHT_SUM, _LARGE_WEIGHT_SUM
-        )
+        result = _core.value_and_grad_contiguous(y_true, y_pred, out, sample_weight)
         if result is not None:
             return result
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
