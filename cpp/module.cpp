@@ -169,9 +169,9 @@ bool loss_sum_in_range(const Sums& sums, int64_t n) {
 }
 
 // The mean (if `mean`) or the sum of a contiguous reduction over n elements, from its sums,
-// or None for the general path, which raises for invalid weights and scales the weights
-// whose sum is below kMinWeightSum, overflows, or takes a weighted mean out of range. NaN
-// weight sums fail every comparison.
+// or None for the general path. That path raises for invalid weights. It scales weights
+// whose sum is below kMinWeightSum or overflows, and those of a weighted mean out of range.
+// NaN weight sums fail every comparison.
 py::object contiguous_result(const Sums& sums, int64_t n, bool weighted, bool mean) {
     if (!weighted) return py::float_(mean ? sums.squares / static_cast<double>(n) : sums.squares);
     const bool valid =
