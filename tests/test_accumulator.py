@@ -110,7 +110,6 @@ def test_weights_of_rows_and_of_elements(rng):
     assert by_rows.weight_sum == pytest.approx(3 * rows.sum())
 
 
-
 @pytest.mark.parametrize("axis", [None, 0])
 def test_invalid_row_weight_names_its_row(axis):
     # Row weights are spread over the elements of their row; the error names the row,
@@ -120,6 +119,7 @@ def test_invalid_row_weight_names_its_row(axis):
         fm.MSEAccumulator(axis=axis).update(
             np.zeros((3, 2)), np.ones((3, 2)), sample_weight=[1.0, -1.0, 1.0]
         )
+
 
 def test_sse_count_reset_and_repr():
     accumulator = fm.MSEAccumulator().update([1.0, 2.0], [2.0, 4.0])
@@ -162,6 +162,11 @@ def test_invalid_use_raises():
         fm.MSEAccumulator().update([1.0, 2.0], [1.0, 2.0], sample_weight=[1.0, -1.0])
     with pytest.raises(ValueError, match="sum to zero"):
         fm.MSEAccumulator().update([1.0], [2.0], sample_weight=[0.0]).result()
+    # Finite weights whose sum overflows: a quotient of two infinite sums would be NaN.
+    with pytest.raises(ValueError, match="sum to more than the largest float64"):
+        fm.MSEAccumulator().update(
+            [0.0, 0.0], [1.0, 1.0], sample_weight=[1e308] * 2
+        ).result()
     with pytest.raises(
         ValueError, match=r"y_pred has shape \(5, 1\) but y_true has shape \(5,\)"
     ):

@@ -156,6 +156,12 @@ class MSEAccumulator:
             raise ValueError(
                 "the weights seen so far sum to zero; at least one must be positive"
             )
+        if math.inf in weights:
+            # update accepts finite weights only, so their sum overflowed.
+            raise ValueError(
+                "the weights seen so far sum to more than the largest float64; "
+                "divide them all by one power of two, which leaves the MSE unchanged"
+            )
         return self._shaped([s / w for s, w in zip(sse, weights)])
 
     def __repr__(self):
