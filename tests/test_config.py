@@ -285,6 +285,7 @@ def test_type_stubs_cover_the_compiled_module():
     stubbed = {
         node.name for node in stub.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))
     }
+    stubbed |= {node.target.id for node in stub.body if isinstance(node, ast.AnnAssign)}
     compiled = {name for name in dir(_core) if not name.startswith("__")}
     assert stubbed == compiled
     public = ast.parse((package / "_losses.pyi").read_text())
