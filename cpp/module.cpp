@@ -158,10 +158,11 @@ constexpr double kSmallWeightSum = 0.5;
 constexpr double kLargeWeightSum = 0x1p200;
 constexpr double kUnderflowPerElement = 0x1p-1022;
 
-// Whether no weight times a loss can have overflowed or underflowed in the sums of n elements
-// of a weighted mean (see _slice_weight_exponents in _losses.py), for valid weights.
-bool loss_sum_in_range(const Sums& sums, int64_t n) {
-    if (sums.weights >= kLargeWeightSum) return !std::isinf(sums.squares);
+// Whether the sums of n elements with valid weights need no scaling (see
+// _slice_weight_exponents in _losses.py): no weight times a loss can have underflowed, nor,
+// for a mean, overflowed.
+bool loss_sum_in_range(const Sums& sums, int64_t n, bool mean) {
+    if (mean && sums.weights >= kLargeWeightSum) return !std::isinf(sums.squares);
     if (sums.weights < kSmallWeightSum) {
         return !(sums.squares < static_cast<double>(n) * kUnderflowPerElement);
     }
@@ -170,13 +171,13 @@ bool loss_sum_in_range(const Sums& sums, int64_t n) {
 
 // The mean (if `mean`) or the sum of a contiguous reduction over n elements, from its sums,
 // or None for the general path. That path raises for invalid weights. It scales weights
-// whose sum is below kMinWeightSum or overflows, and those of a weighted mean out of range.
+// whose sum is below kMinWeightSum or overflows, and those of a sum or mean out of range.
 // NaN weight sums fail every comparison.
 py::object contiguous_result(const Sums& sums, int64_t n, bool weighted, bool mean) {
     if (!weighted) return py::float_(mean ? sums.squares / static_cast<double>(n) : sums.squares);
     const bool valid =
         sums.min_weight == 0.0 && sums.weights >= kMinWeightSum && !std::isinf(sums.weights);
-    if (!valid || (mean && !loss_sum_in_range(sums, n))) return py::none();
+    if (!valid || !loss_sum_in_range(sums, n, mean)) return py::none();
     return py::float_(mean ? sums.squares / sums.weights : sums.squares);
 }
 

@@ -344,6 +344,30 @@ def test_contiguous_shortcut_leaves_scaling_to_general_path(
         assert shortcut == pytest.approx(difference**2, rel=1e-14)
 
 
+@pytest.mark.parametrize("name", ["mse", "mae", "huber"])
+@pytest.mark.parametrize("column", [False, True])
+def test_flushed_weight_keeps_an_infinite_loss(name, column):
+    # The product 1e300 * inf makes the weights scale down, and that flushes 1e-300 to
+    # zero. Zero times the infinite loss must not turn the result into NaN.
+    t, p = np.array([0.0, np.inf]), np.zeros(2)
+    w = np.array([1e300, 1e-300])
+    if column:
+        t, p = t[:, None], p[:, None]
+    assert getattr(fm, name)(t, p, sample_weight=w) == np.inf
+
+
+@pytest.mark.parametrize("column", [False, True])
+def test_weighted_sum_of_tiny_products_is_rounded_once(column):
+    # 5e-324 * d rounds to a subnormal number before the second factor d, unless the
+    # weights are scaled up first and the sum scaled back.
+    d = 1.2345678912345e10
+    t, p, w = np.zeros(1), np.array([d]), np.array([5e-324])
+    if column:
+        t, p = t[:, None], p[:, None]
+    exact = float(Fraction(5e-324) * Fraction(d) ** 2)
+    assert fm.sse(t, p, sample_weight=w) == pytest.approx(exact, rel=2e-16, abs=0)
+
+
 @pytest.mark.parametrize("scale", [2.0**-1060, 2.0**1020])
 def test_shortcut_rescales_extreme_weights(scale, rng):
     # Small integer weights stay exact at either scale. Their sums are subnormal or

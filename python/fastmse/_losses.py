@@ -275,24 +275,31 @@ def _overflow_exponent(count):
     return int(count).bit_length() + 1
 
 
-def _slice_weight_exponents(sums, weight_sums, count):
+def _slice_weight_exponents(sums, weight_sums, count, kind):
     """Return the exponent of two that divides each slice's weights, or None.
 
-    A slice's weights are scaled when their sum is below 2**-1000, to a sum in [0.5, 1).
-    They are also scaled to that range when the sum of weights times losses overflows
-    while the weight sum is 2**200 or more, because then a weight times a loss may have
-    overflowed, and when that sum is below 2**-1022 per element while the weight sum is
-    below 0.5, because then one may have underflowed. A weight sum that overflows is
-    divided by a power of two just above the `count` weights of a slice. Other slices
+    For a mean (`kind` "mean"), a slice's weights are scaled when their sum is below
+    2**-1000, to a sum in [0.5, 1). They are also scaled to that range when the sum of
+    weights times losses overflows while the weight sum is 2**200 or more, because then a
+    weight times a loss may have overflowed, and when that sum is below 2**-1022 per
+    element while the weight sum is below 0.5, because then one may have underflowed. A
+    weight sum that overflows is divided by a power of two just above the `count` weights
+    of a slice. A sum ("sum") is not divided by its weights, so only the cases that
+    scale them up apply to it: a weight sum below 2**-1000 (a weight times a loss may
+    then have lost bits as a subnormal number on the way), and underflow. Other slices
     keep their weights, so that a slice's result depends on its own values only.
     """
-    overflowed = np.isinf(weight_sums)
-    too_small = weight_sums < _MIN_WEIGHT_SUM
-    loss_overflowed = np.isinf(sums) & (weight_sums >= _LARGE_WEIGHT_SUM)
     loss_underflowed = (weight_sums < _SMALL_WEIGHT_SUM) & (
         sums < count * _UNDERFLOW_PER_ELEMENT
     )
-    rescaled = (too_small | loss_overflowed | loss_underflowed) & ~overflowed
+    too_small = weight_sums < _MIN_WEIGHT_SUM
+    if kind == "sum":
+        overflowed = np.zeros_like(loss_underflowed)
+        rescaled = too_small | loss_underflowed
+    else:
+        overflowed = np.isinf(weight_sums)
+        loss_overflowed = np.isinf(sums) & (weight_sums >= _LARGE_WEIGHT_SUM)
+        rescaled = (too_small | loss_overflowed | loss_underflowed) & ~overflowed
     if not (overflowed.any() or rescaled.any()):
         return None
     exponents = np.where(rescaled, np.frexp(weight_sums)[1], 0)
@@ -375,19 +382,29 @@ def reduce_loss(
         if _has_invalid_weight(min_weight, np.isfinite(weight_sums).all(), w):
             raise_for_invalid_weights(sample_weight)
         raise_for_zero_weight_sum(weight_sums, out_shape)
-        # Sums are never scaled. For means, a second round scales a slice whose weight
-        # sum overflowed if a weight times a loss then still overflows.
+        # For means, a second round scales a slice whose weight sum overflowed if a
+        # weight times a loss then still overflows. Sums take one round at most.
         count = math.prod(shape[d] for d in axes)
-        rounds = 2 if kind == "mean" else 0
-        for _ in range(rounds):
-            exponents = _slice_weight_exponents(sums, weight_sums, count)
+        for _ in range(2 if kind == "mean" else 1):
+            exponents = _slice_weight_exponents(sums, weight_sums, count, kind)
             if exponents is None:
                 break
-            exponents = exponents.reshape(out_shape + (1,) * len(axes))
-            weights = np.ldexp(weights, -exponents).astype(t.dtype, copy=False)
-            sums, weight_sums, _ = _core.reduce(
+            shaped = exponents.reshape(out_shape + (1,) * len(axes))
+            weights = np.ldexp(weights, -shaped).astype(t.dtype, copy=False)
+            scaled_sums, weight_sums, _ = _core.reduce(
                 view(t), view(p), weights, len(kept), loss, delta
             )
+            if kind == "sum":
+                # Scaled back, a sum rounds once. The scaled weights sum to less than
+                # 1, so their products with finite losses cannot overflow.
+                sums = np.ldexp(scaled_sums, exponents)
+            else:
+                # Scaling down can flush a weight to zero, and zero times an infinite
+                # loss is NaN. A sum that was infinite before (losses are never
+                # negative, so not by inf - inf) is infinite with that weight.
+                sums = np.where(
+                    np.isnan(scaled_sums) & np.isinf(sums), sums, scaled_sums
+                )
     if kind == "sum":
         values = sums
     elif w is not None:
