@@ -366,6 +366,12 @@ def test_weighted_sum_of_tiny_products_is_rounded_once(column):
         t, p = t[:, None], p[:, None]
     exact = float(Fraction(5e-324) * Fraction(d) ** 2)
     assert fm.sse(t, p, sample_weight=w) == pytest.approx(exact, rel=2e-16, abs=0)
+    # Scaled up, w * d * d overflows for this d; the first sum is then kept.
+    d = 1e300
+    p = np.full_like(t, d)
+    w = np.array([1e-310])
+    exact = float(Fraction(1e-310) * Fraction(d) ** 2)
+    assert fm.sse(t, p, sample_weight=w) == pytest.approx(exact, rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize("scale", [2.0**-1060, 2.0**1020])

@@ -395,9 +395,11 @@ def reduce_loss(
                 view(t), view(p), weights, len(kept), loss, delta
             )
             if kind == "sum":
-                # Scaled back, a sum rounds once. The scaled weights sum to less than
-                # 1, so their products with finite losses cannot overflow.
-                sums = np.ldexp(scaled_sums, exponents)
+                # Scaled back, a sum rounds once. The kernels multiply w * d by d, so
+                # with w scaled up that can overflow where the first sum did not (w =
+                # 1e-310, d = 1e300): that sum stays.
+                scaled_sums = np.ldexp(scaled_sums, exponents)
+                sums = np.where(np.isinf(scaled_sums), sums, scaled_sums)
             else:
                 # Scaling down can flush a weight to zero, and zero times an infinite
                 # loss is NaN. A sum that was infinite before (losses are never
