@@ -81,6 +81,7 @@ def mse(y_true, y_pred, *, axis=None, sample_weight=None):
         value = _core.mse_contiguous(y_true, y_pred, sample_weight)
         if value is not None:
             return value
+        return _reduce_general(y_true, y_pred, None, sample_weight, "mean")
     return reduce_loss(y_true, y_pred, axis, sample_weight, "mean")
 
 
@@ -115,6 +116,7 @@ def sse(y_true, y_pred, *, axis=None, sample_weight=None):
         value = _core.sse_contiguous(y_true, y_pred, sample_weight)
         if value is not None:
             return value
+        return _reduce_general(y_true, y_pred, None, sample_weight, "sum")
     return reduce_loss(y_true, y_pred, axis, sample_weight, "sum")
 
 
@@ -257,7 +259,7 @@ def mse_value_and_grad(y_true, y_pred, *, sample_weight=None, out=None):
     return value_and_grad(y_true, y_pred, sample_weight, out)
 
 
-# The compiled shortcuts test weight sums against the same limits, so they come from there.
+# The compiled shortcuts test weight sums against the same limits, so _core defines them.
 # Weight sums below this lose bits to subnormal rounding, and 2 / sum(w) overflows.
 _MIN_WEIGHT_SUM = _core.MIN_WEIGHT_SUM  # 2**-1000
 # Below this weight sum, products of weights and losses may underflow where the mean does
@@ -278,16 +280,17 @@ def _overflow_exponent(count):
 def _slice_weight_exponents(sums, weight_sums, count, kind):
     """Return the exponent of two that divides each slice's weights, or None.
 
-    For a mean (`kind` "mean"), a slice's weights are scaled when their sum is below
-    2**-1000, to a sum in [0.5, 1). They are also scaled to that range when the sum of
-    weights times losses overflows while the weight sum is 2**200 or more, because then a
-    weight times a loss may have overflowed, and when that sum is below 2**-1022 per
-    element while the weight sum is below 0.5, because then one may have underflowed. A
-    weight sum that overflows is divided by a power of two just above the `count` weights
-    of a slice. A sum ("sum") is not divided by its weights, so only the cases that
-    scale them up apply to it: a weight sum below 2**-1000 (a weight times a loss may
-    then have lost bits as a subnormal number on the way), and underflow. Other slices
-    keep their weights, so that a slice's result depends on its own values only.
+    For a mean (`kind` "mean"), a slice's weights are scaled to a sum in [0.5, 1) in three
+    cases. Their sum is below 2**-1000. Or the sum of weights times losses overflows while
+    the weight sum is 2**200 or more, because then a weight times a loss may have
+    overflowed. Or that sum is below 2**-1022 per element while the weight sum is below
+    0.5, because then one may have underflowed. A weight sum that overflows is divided by
+    a power of two just above the `count` weights of a slice.
+
+    A sum ("sum") is not divided by its weights, so only the cases that scale them up
+    apply to it: a weight sum below 2**-1000, where a weight times a loss may have lost
+    bits as a subnormal number on the way, and underflow. Other slices keep their
+    weights, so that a slice's result depends on its own values only.
     """
     loss_underflowed = (weight_sums < _SMALL_WEIGHT_SUM) & (
         sums < count * _UNDERFLOW_PER_ELEMENT
@@ -363,6 +366,13 @@ def reduce_loss(
         values = _reduce_trailing(y_true, y_pred, axis, kind, loss, delta)
         if values is not None:
             return values
+    return _reduce_general(y_true, y_pred, axis, sample_weight, kind, loss, delta)
+
+
+def _reduce_general(
+    y_true, y_pred, axis, sample_weight, kind, loss="squared", delta=1.0
+):
+    """Compute reduce_loss's result for any inputs, without trying the shortcuts."""
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     axes = normalize_axis(axis, len(shape))
     kept = tuple(d for d in range(len(shape)) if d not in axes)
@@ -468,7 +478,9 @@ def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0
         # The value comes from reduce_loss, which scales the weights for it. The gradient
         # keeps them: scaling would flush small weights to zero, and the kernel keeps each
         # w * slope in range.
-        value = reduce_loss(y_true, y_pred, None, sample_weight, "mean", loss, delta)
+        value = _reduce_general(
+            y_true, y_pred, None, sample_weight, "mean", loss, delta
+        )
         return value, gradient
     return sums / weight_sum, gradient
 
