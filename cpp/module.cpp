@@ -151,8 +151,8 @@ bool sum_contiguous(py::handle y_true, py::handle y_pred, py::handle weights, Lo
     return true;
 }
 
-// Weight sums that the compiled shortcuts accept; _losses.py, which scales the weights of
-// the others, explains them and reads them from here.
+// Limits on the weight sums that the compiled shortcuts accept. _losses.py reads them from
+// here, explains them, and scales the weights of other sums.
 constexpr double kMinWeightSum = 0x1p-1000;
 constexpr double kSmallWeightSum = 0.5;
 constexpr double kLargeWeightSum = 0x1p200;
@@ -169,10 +169,9 @@ bool loss_sum_in_range(const Sums& sums, int64_t n, bool mean) {
     return true;
 }
 
-// The mean (if `mean`) or the sum of a contiguous reduction over n elements, from its sums,
-// or None for the general path. That path raises for invalid weights. It scales weights
-// whose sum is below kMinWeightSum or overflows, and those of a sum or mean out of range.
-// NaN weight sums fail every comparison.
+// The mean (if `mean`) or the sum of a contiguous reduction over n elements, or None for the
+// general path, which raises for invalid weights and scales the rest. NaN weight sums fail
+// every comparison, so they take that path too.
 py::object contiguous_result(const Sums& sums, int64_t n, bool weighted, bool mean) {
     if (!weighted) return py::float_(mean ? sums.squares / static_cast<double>(n) : sums.squares);
     const bool valid =

@@ -328,12 +328,10 @@ def test_contiguous_shortcut_equals_general_path(name, dtype, n, rng):
         (2.0**1020, 1.0),  # the weight sum overflows
     ],
 )
-def test_contiguous_shortcut_leaves_scaling_to_general_path(
-    name, weight_scale, difference, rng
-):
-    # Where weighted means need scaled weights, the C++ shortcut must hand over to the
-    # general path, which a column of the same values takes.
-    # Small integers times powers of two: every difference is exactly +-difference.
+def test_shortcut_leaves_scaling_to_general_path(name, weight_scale, difference, rng):
+    # Where weighted results need scaled weights, the C++ shortcut must hand over to the
+    # general path, which a column of the same values takes. Small integers times powers
+    # of two make every difference exactly +-difference.
     function = getattr(fm, name)
     t = rng.integers(-4, 5, 1000) * difference
     p = t + rng.choice([-1.0, 1.0], 1000) * difference
@@ -357,7 +355,7 @@ def test_flushed_weight_keeps_an_infinite_loss(name, column):
 
 
 @pytest.mark.parametrize("column", [False, True])
-def test_weighted_sum_of_tiny_products_is_rounded_once(column):
+def test_sse_of_tiny_weights_rounds_once(column):
     # 5e-324 * d rounds to a subnormal number before the second factor d, unless the
     # weights are scaled up first and the sum scaled back.
     d = 1.2345678912345e10
@@ -366,7 +364,7 @@ def test_weighted_sum_of_tiny_products_is_rounded_once(column):
         t, p = t[:, None], p[:, None]
     exact = float(Fraction(5e-324) * Fraction(d) ** 2)
     assert fm.sse(t, p, sample_weight=w) == pytest.approx(exact, rel=2e-16, abs=0)
-    # Scaled up, w * d * d overflows for this d; the first sum is then kept.
+    # Scaled up, w * d * d overflows for this d, so the unscaled sum is kept.
     d = 1e300
     p = np.full_like(t, d)
     w = np.array([1e-310])
