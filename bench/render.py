@@ -85,8 +85,10 @@ def machine_lines(document):
     )
     timing = (
         f"- Timing: median of {policy['min_repeats']} to {policy['max_repeats']} "
-        f"repeats, about {policy['budget']} s per measurement. Each repeat makes "
-        f"enough calls to last {policy['min_repeat_time'] * 1e3:g} ms"
+        f"repeats, about {policy['budget']} s per measurement, in "
+        f"{policy['turns']} turns that the candidates of a kernel take in rotation "
+        f"(with `stream_sum` among `mse`'s). Each repeat makes enough calls to last "
+        f"{policy['min_repeat_time'] * 1e3:g} ms"
     )
     source = document["source"]
     commit = (source["git_commit"] or "unknown")[:12]

@@ -45,8 +45,12 @@ QUICK_SIZES = (10**3, 10**4, 10**5, 10**6)
 class TimingPolicy:
     """How long to time one candidate on one input."""
 
-    # Target total time of the repeats in seconds. The repeat count adapts to it.
+    # Target total time of one candidate's repeats in seconds, over all its turns.
+    # The repeat count adapts to it.
     budget: float
+    # The candidates of one kernel take this many turns each (see time_calls).
+    turns: int
+    # Bounds on the repeats of one candidate, over all its turns.
     min_repeats: int
     max_repeats: int
     # Each repeat makes enough calls to last this long, in seconds, so that the
@@ -55,54 +59,90 @@ class TimingPolicy:
 
 
 FULL_POLICY = TimingPolicy(
-    budget=0.4, min_repeats=5, max_repeats=100, min_repeat_time=1e-3
+    budget=0.4, turns=4, min_repeats=8, max_repeats=100, min_repeat_time=1e-3
 )
 QUICK_POLICY = TimingPolicy(
-    budget=0.02, min_repeats=3, max_repeats=15, min_repeat_time=2e-4
+    budget=0.02, turns=2, min_repeats=4, max_repeats=16, min_repeat_time=2e-4
 )
 
 
-def time_call(call, policy):
-    """Time `call` and return the median and minimum seconds per call, and the counts.
+def time_turn(call, policy):
+    """Time one turn of `call`: return the seconds per call of each repeat.
 
-    The caller has already made one call to check its result. The cost estimate that
-    sets the counts is the faster of the next two calls, because the first call after
-    another library's can wait for that library's threads to go idle. Garbage
-    collection is off while timing.
-
-    Each candidate's repeats run back to back rather than interleaved with the other
-    candidates. Interleaving would add that wait to many repeats: on a 2-core machine,
-    a 2-thread OpenMP call right after a 2-thread OpenBLAS call was measured to take
-    about 8 ms, one scheduler time slice.
+    The two calls before the repeats set the counts, and the faster of them is the
+    cost estimate, because the first call after another library's can wait for that
+    library's threads to go idle.
     """
+    estimates = []
+    for _ in range(2):
+        start = time.perf_counter()
+        call()
+        estimates.append(time.perf_counter() - start)
+    estimate = max(min(estimates), 1e-9)
+    number = max(1, math.ceil(policy.min_repeat_time / estimate))
+    repeats = int(policy.budget / policy.turns / (estimate * number))
+    low = math.ceil(policy.min_repeats / policy.turns)
+    high = math.ceil(policy.max_repeats / policy.turns)
+    repeats = min(max(repeats, low), high)
+
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        seconds.append((time.perf_counter() - start) / number)
+    return seconds
+
+
+def time_calls(calls, policy):
+    """Time each of `calls` and return, in the same order, its timing or its exception.
+
+    A timing holds the median and the minimum seconds per call, and the count of
+    repeats. The calls take `policy.turns` turns each, in an order that rotates from
+    turn to turn, and each turn gets an equal share of the budget. The speed of the
+    shared development machine drifts over seconds: its memory bandwidth changed from
+    48 to 31 GB/s within one process on the same arrays. Taking turns spreads every
+    call's repeats over the same stretch of time, so the drift moves fastmse and its
+    peers alike, and their ratios hold steadier than when each call is timed once.
+
+    Within a turn the repeats run back to back rather than interleaved call by call.
+    Interleaving single calls would add the wait for another library's threads to
+    many repeats: on a 2-core machine, a 2-thread OpenMP call right after a 2-thread
+    OpenBLAS call was measured to take about 8 ms, one scheduler time slice. Garbage
+    collection is off while timing.
+    """
+    seconds = [[] for _ in calls]
+    failures = [None] * len(calls)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        estimates = []
-        for _ in range(2):
-            start = time.perf_counter()
-            call()
-            estimates.append(time.perf_counter() - start)
-        estimate = max(min(estimates), 1e-9)
-        number = max(1, math.ceil(policy.min_repeat_time / estimate))
-        repeats = int(policy.budget / (estimate * number))
-        repeats = min(max(repeats, policy.min_repeats), policy.max_repeats)
-
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in range(number):
-                call()
-            seconds.append((time.perf_counter() - start) / number)
+        for turn in range(policy.turns):
+            for offset in range(len(calls)):
+                index = (turn + offset) % len(calls)
+                if failures[index] is not None:
+                    continue
+                try:
+                    seconds[index] += time_turn(calls[index], policy)
+                except Exception as exception:
+                    # A peer that fails on one input must not end the run.
+                    failures[index] = exception
     finally:
         if gc_was_enabled:
             gc.enable()
-    return {
-        "median_s": statistics.median(seconds),
-        "min_s": min(seconds),
-        "repeats": repeats,
-        "calls_per_repeat": number,
-    }
+
+    timings = []
+    for times, failure in zip(seconds, failures):
+        if failure is not None:
+            timings.append(failure)
+            continue
+        timings.append(
+            {
+                "median_s": statistics.median(times),
+                "min_s": min(times),
+                "repeats": len(times),
+            }
+        )
+    return timings
 
 
 def finite_or_none(value):
@@ -111,57 +151,86 @@ def finite_or_none(value):
     return value if math.isfinite(value) else None
 
 
-def measure(candidate, inputs, reference, threads, policy):
-    """Check and time one candidate on `inputs` and return its results.json record."""
-    dtype = inputs.y_true.dtype
-    arrays = mse_cases.ARRAYS_MOVED[candidate.kernel]
-    record = {
-        "kernel": candidate.kernel,
-        "library": candidate.library,
-        "size": inputs.size,
-        "dtype": dtype.name,
-        "threads": threads,
-        "bytes": arrays * inputs.size * dtype.itemsize,
-    }
-    try:
-        call = candidate.prepare(inputs)
-        result = call()
-        error = mse_cases.relative_error(result, reference)
-        timing = time_call(call, policy)
-    except Exception as exception:
-        # Catches everything, because a peer that fails on one input must not end
-        # the run. The failure is logged and recorded in results.json.
-        log.warning(
-            "%s %s failed on n=%d %s with %d threads: %r",
-            candidate.library,
-            candidate.kernel,
-            inputs.size,
-            dtype.name,
-            threads,
-            exception,
-        )
-        record.update(status="failed", message=repr(exception))
-        return record
-
-    rtol = candidate.rtol(dtype)
-    record["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    record.update(timing)
-    record.update(
-        status="ok",
-        gb_per_s=record["bytes"] / timing["median_s"] / 1e9,
-        relative_error=finite_or_none(error),
-        rtol=rtol,
-        within_tolerance=bool(error <= rtol),
+def record_failure(record, case, exception):
+    """Log that a candidate failed on `case` and mark its record failed."""
+    log.warning(
+        "%s %s failed on %s: %r", record["library"], record["kernel"], case, exception
     )
-    return record
+    record.update(status="failed", message=repr(exception))
+
+
+def measure_candidates(candidates, records, inputs, check, case, policy):
+    """Check and time `candidates` on `inputs` and complete their `records`.
+
+    check(candidate, result) checks one result and returns what the record gets from
+    the check. The candidates that pass it are timed together by time_calls. A
+    candidate that raises is logged as failing on `case`, a description of `inputs`,
+    and its record says so; the others get status "ok", their timing and their load
+    average.
+    """
+    calls, checks = {}, {}
+    for index, (candidate, record) in enumerate(zip(candidates, records)):
+        try:
+            call = candidate.prepare(inputs)
+            checks[index] = check(candidate, call())
+            calls[index] = call
+        except Exception as exception:
+            # Catches everything, because a peer that fails on one input must not
+            # end the run.
+            record_failure(record, case, exception)
+
+    timings = time_calls(list(calls.values()), policy)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    for index, timing in zip(calls, timings):
+        record = records[index]
+        if isinstance(timing, Exception):
+            record_failure(record, case, timing)
+            continue
+        record.update(status="ok", load_average=load, **timing, **checks[index])
+
+
+def measure_kernel(candidates, inputs, references, threads, policy):
+    """Check and time the candidates of one kernel and return their results.json records.
+
+    Each result is checked against references[candidate.kernel].
+    """
+    dtype = inputs.y_true.dtype
+    records = [
+        {
+            "kernel": candidate.kernel,
+            "library": candidate.library,
+            "size": inputs.size,
+            "dtype": dtype.name,
+            "threads": threads,
+            "bytes": mse_cases.ARRAYS_MOVED[candidate.kernel]
+            * inputs.size
+            * dtype.itemsize,
+        }
+        for candidate in candidates
+    ]
+
+    def check(candidate, result):
+        error = mse_cases.relative_error(result, references[candidate.kernel])
+        rtol = candidate.rtol(dtype)
+        return {
+            "relative_error": finite_or_none(error),
+            "rtol": rtol,
+            "within_tolerance": bool(error <= rtol),
+        }
+
+    case = f"n={inputs.size} {dtype.name} with {threads} threads"
+    measure_candidates(candidates, records, inputs, check, case, policy)
+    for record in records:
+        if record["status"] == "ok":
+            record["gb_per_s"] = record["bytes"] / record["median_s"] / 1e9
+    return records
 
 
 def run_benchmarks(sizes, policy, missing_packages):
     """Measure every kernel, candidate, size, dtype and thread count.
 
-    Returns one record per measurement, in the order measured.
+    Returns one record per measurement, stream_sum's first in each group.
     """
-    kernels = ("stream_sum",) + mse_cases.KERNELS
     records = []
     for size in sizes:
         for dtype in mse_cases.DTYPES:
@@ -170,14 +239,20 @@ def run_benchmarks(sizes, policy, missing_packages):
             for threads in mse_cases.thread_counts():
                 start = time.perf_counter()
                 with mse_cases.thread_limit(threads):
-                    for kernel in kernels:
-                        for candidate in kernel_candidates(kernel):
-                            if candidate.package in missing_packages:
-                                continue
-                            reference = references[kernel]
-                            records.append(
-                                measure(candidate, inputs, reference, threads, policy)
-                            )
+                    for kernel in mse_cases.KERNELS:
+                        candidates = kernel_candidates(kernel)
+                        if kernel == "mse":
+                            # stream_sum takes turns with mse, so that mse's share of
+                            # the bandwidth compares timings of the same seconds.
+                            candidates = kernel_candidates("stream_sum") + candidates
+                        candidates = [
+                            candidate
+                            for candidate in candidates
+                            if candidate.package not in missing_packages
+                        ]
+                        records += measure_kernel(
+                            candidates, inputs, references, threads, policy
+                        )
                 log.info(
                     "n=%s %s threads=%d: done in %.1f s",
                     mse_cases.size_label(size),
@@ -188,46 +263,37 @@ def run_benchmarks(sizes, policy, missing_packages):
     return records
 
 
-def measure_linear(candidate, inputs, reference, threads, policy):
-    """Check and time one linear-step candidate and return its results.json record."""
-    record = {
-        "kernel": linear_cases.KERNEL,
-        "library": candidate.library,
-        "shape": list(inputs.shape),
-        "dtype": inputs.dtype.name,
-        "threads": threads,
-        "x_bytes": inputs.x_bytes,
-    }
-    try:
-        call = candidate.prepare(inputs)
-        errors = candidate.errors(call(), reference)
-        timing = time_call(call, policy)
-    except Exception as exception:
-        # Catches everything, because a candidate that fails on one input must not
-        # end the run. The failure is logged and recorded in results.json.
-        log.warning(
-            "%s %s failed on X of shape %s %s with %d threads: %r",
-            candidate.library,
-            linear_cases.KERNEL,
-            inputs.shape,
-            inputs.dtype.name,
-            threads,
-            exception,
-        )
-        record.update(status="failed", message=repr(exception))
-        return record
+def measure_linear(candidates, inputs, reference, threads, policy):
+    """Check and time the linear-step candidates and return their results.json records."""
+    records = [
+        {
+            "kernel": linear_cases.KERNEL,
+            "library": candidate.library,
+            "shape": list(inputs.shape),
+            "dtype": inputs.dtype.name,
+            "threads": threads,
+            "x_bytes": inputs.x_bytes,
+        }
+        for candidate in candidates
+    ]
 
-    rtol = candidate.rtol(inputs.dtype)
-    record["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    record.update(timing)
-    record.update(
-        status="ok",
-        x_gb_per_s=inputs.x_bytes / timing["median_s"] / 1e9,
-        relative_error={part: finite_or_none(error) for part, error in errors.items()},
-        rtol=rtol,
-        within_tolerance=all(errors[part] <= rtol[part] for part in errors),
-    )
-    return record
+    def check(candidate, result):
+        errors = candidate.errors(result, reference)
+        rtol = candidate.rtol(inputs.dtype)
+        return {
+            "relative_error": {
+                part: finite_or_none(error) for part, error in errors.items()
+            },
+            "rtol": rtol,
+            "within_tolerance": all(errors[part] <= rtol[part] for part in errors),
+        }
+
+    case = f"X of shape {inputs.shape} {inputs.dtype.name} with {threads} threads"
+    measure_candidates(candidates, records, inputs, check, case, policy)
+    for record in records:
+        if record["status"] == "ok":
+            record["x_gb_per_s"] = record["x_bytes"] / record["median_s"] / 1e9
+    return records
 
 
 def run_linear_benchmarks(shapes, policy, missing_packages):
@@ -242,16 +308,15 @@ def run_linear_benchmarks(shapes, policy, missing_packages):
             reference = linear_cases.compute_reference(inputs)
             for threads in mse_cases.thread_counts():
                 start = time.perf_counter()
+                candidates = [
+                    linear_cases.CANDIDATES[library]
+                    for library in linear_cases.LIBRARIES
+                    if linear_cases.CANDIDATES[library].package not in missing_packages
+                ]
                 with mse_cases.thread_limit(threads):
-                    for library in linear_cases.LIBRARIES:
-                        candidate = linear_cases.CANDIDATES[library]
-                        if candidate.package in missing_packages:
-                            continue
-                        records.append(
-                            measure_linear(
-                                candidate, inputs, reference, threads, policy
-                            )
-                        )
+                    records += measure_linear(
+                        candidates, inputs, reference, threads, policy
+                    )
                 log.info(
                     "%s X=%s %s threads=%d: done in %.1f s",
                     linear_cases.KERNEL,
