@@ -145,7 +145,8 @@ How to read the tables:
   measured on the same size, dtype and threads.
 - A peer's cell gives its time divided by fastmse's, so above 1 means fastmse is
   faster, then in brackets the relative error of its result. *fastest peer* names the
-  quickest peer and the same ratio.
+  quickest peer and the same ratio, then in brackets the lowest and highest ratio of
+  the medians of single turns (see *Timing* above).
 - Errors are relative to an exact reference: |result - exact| / |exact| for a scalar,
   and max |result - exact| / max |exact| for an array.
 - SimSIMD and scikit-learn have no thread setting: they run on one thread (apart from
@@ -185,7 +186,24 @@ def fastest_peer_cell(kernel, libraries, index, row, fastmse_record):
     if not times:
         return "n/a"
     library = min(times, key=times.get)
-    return f"{library} {times[library] / fastmse_record['median_s']:.2f}"
+    cell = f"{library} {times[library] / fastmse_record['median_s']:.2f}"
+    spread = turn_ratio_range(index[(kernel, library, *row)], fastmse_record)
+    return f"{cell} ({spread[0]:.2f} to {spread[1]:.2f})" if spread else cell
+
+
+def turn_ratio_range(peer, fastmse_record):
+    """Return the lowest and highest ratio of the peer's time over fastmse's, turn by
+    turn, or None for records without turns (results.json files from before turns).
+
+    Turn k of every candidate ran within the same few seconds, so the range shows how
+    far the machine's drift moved the ratio during the run.
+    """
+    peer_turns = peer.get("turn_medians_s")
+    fastmse_turns = fastmse_record.get("turn_medians_s")
+    if not peer_turns or not fastmse_turns or len(peer_turns) != len(fastmse_turns):
+        return None
+    ratios = [a / b for a, b in zip(peer_turns, fastmse_turns)]
+    return min(ratios), max(ratios)
 
 
 def value_and_grad_cell(index, row, fastmse_record):

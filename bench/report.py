@@ -97,9 +97,10 @@ def time_turn(call, policy):
 def time_calls(calls, policy):
     """Time each of `calls` and return, in the same order, its timing or its exception.
 
-    A timing holds the median and the minimum seconds per call, and the count of
-    repeats. The calls take `policy.turns` turns each, in an order that rotates from
-    turn to turn, and each turn gets an equal share of the budget. The speed of the
+    A timing contains the median and the minimum seconds per call, the count of
+    repeats and the median of each turn. The calls take `policy.turns` turns each, in
+    an order that rotates from turn to turn, and each turn gets an equal share of the
+    budget. The speed of the
     shared development machine drifts over seconds: its memory bandwidth changed from
     48 to 31 GB/s within one process on the same arrays. Taking turns spreads every
     call's repeats over the same stretch of time, so the drift moves fastmse and its
@@ -112,6 +113,7 @@ def time_calls(calls, policy):
     collection is off while timing.
     """
     seconds = [[] for _ in calls]
+    turn_medians = [[] for _ in calls]
     failures = [None] * len(calls)
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -122,16 +124,19 @@ def time_calls(calls, policy):
                 if failures[index] is not None:
                     continue
                 try:
-                    seconds[index] += time_turn(calls[index], policy)
+                    times = time_turn(calls[index], policy)
                 except Exception as exception:
                     # A peer that fails on one input must not end the run.
                     failures[index] = exception
+                    continue
+                seconds[index] += times
+                turn_medians[index].append(statistics.median(times))
     finally:
         if gc_was_enabled:
             gc.enable()
 
     timings = []
-    for times, failure in zip(seconds, failures):
+    for times, medians, failure in zip(seconds, turn_medians, failures):
         if failure is not None:
             timings.append(failure)
             continue
@@ -140,6 +145,7 @@ def time_calls(calls, policy):
                 "median_s": statistics.median(times),
                 "min_s": min(times),
                 "repeats": len(times),
+                "turn_medians_s": medians,
             }
         )
     return timings
@@ -165,8 +171,8 @@ def measure_candidates(candidates, records, inputs, check, case, policy):
     check(candidate, result) checks one result and returns what the record gets from
     the check. The candidates that pass it are timed together by time_calls. A
     candidate that raises is logged as failing on `case`, a description of `inputs`,
-    and its record says so; the others get status "ok", their timing and their load
-    average.
+    and its record is marked failed. The others get status "ok", their timing and their
+    load average.
     """
     calls, checks = {}, {}
     for index, (candidate, record) in enumerate(zip(candidates, records)):
