@@ -100,11 +100,11 @@ def time_calls(calls, policy):
     A timing contains the median and the minimum seconds per call, the count of
     repeats and the median of each turn. The calls take `policy.turns` turns each, in
     an order that rotates from turn to turn, and each turn gets an equal share of the
-    budget. The speed of the
-    shared development machine drifts over seconds: its memory bandwidth changed from
-    48 to 31 GB/s within one process on the same arrays. Taking turns spreads every
-    call's repeats over the same stretch of time, so the drift moves fastmse and its
-    peers alike, and their ratios hold steadier than when each call is timed once.
+    budget. The speed of the shared development machine drifts over seconds: its
+    memory bandwidth changed from 48 to 31 GB/s within one process on the same
+    arrays. Taking turns spreads every call's repeats over the same stretch of time,
+    so the drift moves fastmse and its peers alike, and their ratios hold steadier
+    than when each call is timed once.
 
     Within a turn the repeats run back to back rather than interleaved call by call.
     Interleaving single calls would add the wait for another library's threads to
