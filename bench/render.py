@@ -271,6 +271,35 @@ def failure_lines(records):
     return lines
 
 
+HEAD_TO_HEAD_NOTES = """\
+The same `mse` call against Numba's and SimSIMD's, timed in pairs: each pair times a
+repeat of fastmse and a repeat of the peer back to back, so that both meet the same
+state of the machine. *peer / fastmse* is the median of the pairs' ratios, the
+peer's time over fastmse's (above 1 means fastmse is faster), and *middle half*
+gives their quartiles. These ratios drift much less than the tables' ratios of
+medians taken seconds apart.
+"""
+
+
+def head_to_head_table(records):
+    """Return the Markdown lines of the head-to-head table."""
+    lines = [
+        "| size | dtype | threads | peer | peer / fastmse | middle half | pairs |",
+        "|---:|---|---:|---|---:|---:|---:|",
+    ]
+    for record in sorted(records, key=lambda r: (*row_key(r), r["library"])):
+        size, dtype, threads = row_key(record)
+        row = f"| {size:,} | {dtype} | {threads} | {record['library']} | "
+        if record["status"] != "ok":
+            lines.append(row + "failed | | |")
+            continue
+        lines.append(
+            row + f"{record['ratio_median']:.3f} | {record['ratio_q1']:.3f} to "
+            f"{record['ratio_q3']:.3f} | {record['pairs']} |"
+        )
+    return lines
+
+
 LINEAR_NOTES = """\
 One full-batch gradient step of a linear model: the loss mean(r**2) and its gradients
 for w and b, with r = X @ w + b - y.
@@ -392,6 +421,10 @@ def markdown_report(document):
         for kernel in mse_cases.KERNELS:
             lines += ["", f"## {KERNEL_TITLES[kernel]}", ""]
             lines += kernel_table(kernel, records, index, rows)
+            # Files written before the pairs were timed have no head_to_head.
+            if kernel == "mse" and document.get("head_to_head"):
+                lines += ["", "## mse head to head", "", HEAD_TO_HEAD_NOTES]
+                lines += head_to_head_table(document["head_to_head"])
     # Files written before the linear step was benchmarked have no linear_summary.
     if document.get("linear_summary"):
         if lines[-1]:
@@ -400,6 +433,12 @@ def markdown_report(document):
         lines += linear_table(document)
 
     failures = failure_lines(records)
+    failures += [
+        f"- {record['library']} mse head to head on n={record['size']:,} "
+        f"{record['dtype']} threads={record['threads']}: {record['message']}"
+        for record in document.get("head_to_head", [])
+        if record["status"] == "failed"
+    ]
     failures += linear_failure_lines(document.get("linear_results", []))
     if failures:
         lines += ["", "## Failed or outside the check tolerance", "", *failures]

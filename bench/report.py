@@ -38,6 +38,10 @@ import render
 log = logging.getLogger("fastmse.bench")
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+# The peers that mse also meets call against call (see time_pairs). Their threads are
+# OpenMP threads of the runtime that fastmse uses, or they run on the calling thread,
+# so neither call of a pair waits for the other library's threads to go idle.
+HEAD_TO_HEAD_PEERS = ("numba", "simsimd")
 QUICK_SIZES = (10**3, 10**4, 10**5, 10**6)
 
 
@@ -157,6 +161,44 @@ def finite_or_none(value):
     return value if math.isfinite(value) else None
 
 
+def time_pairs(first, second, policy):
+    """Time `first` and `second` in alternation and return the ratios second / first.
+
+    Each pair times one repeat of each call, back to back, and swaps their order from
+    pair to pair. A repeat makes enough calls to last policy.min_repeat_time. The two
+    timings of a pair lie at most a few milliseconds apart, so the drift of the
+    machine's speed over seconds cancels out of their ratio. Garbage collection is
+    off while timing.
+    """
+    calls = (first, second)
+    estimates = []
+    for call in calls * 2:
+        start = time.perf_counter()
+        call()
+        estimates.append(time.perf_counter() - start)
+    estimate = max(min(estimates), 1e-9)
+    number = max(1, math.ceil(policy.min_repeat_time / estimate))
+    pairs = int(policy.budget / (2 * estimate * number))
+    pairs = min(max(pairs, policy.min_repeats), policy.max_repeats)
+
+    ratios = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for pair in range(pairs):
+            seconds = [0.0, 0.0]
+            for index in (0, 1) if pair % 2 == 0 else (1, 0):
+                start = time.perf_counter()
+                for _ in range(number):
+                    calls[index]()
+                seconds[index] = time.perf_counter() - start
+            ratios.append(seconds[1] / seconds[0])
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return ratios
+
+
 def record_failure(record, case, exception):
     """Log that a candidate failed on `case` and mark its record failed."""
     log.warning(
@@ -232,12 +274,52 @@ def measure_kernel(candidates, inputs, references, threads, policy):
     return records
 
 
+def measure_head_to_head(inputs, threads, policy, missing_packages):
+    """Time mse against each of HEAD_TO_HEAD_PEERS in pairs and return their records.
+
+    A record gives the median and the quartiles of the pairs' ratios, peer time over
+    fastmse's time. measure_kernel has already checked every result on these inputs.
+    """
+    dtype = inputs.y_true.dtype
+    case = f"n={inputs.size} {dtype.name} with {threads} threads, head to head"
+    fastmse_call = peers.fastmse_candidate("mse").prepare(inputs)
+    records = []
+    for library in HEAD_TO_HEAD_PEERS:
+        candidate = peers.peer_candidate("mse", library)
+        if candidate.package in missing_packages:
+            continue
+        record = {
+            "kernel": "mse",
+            "library": library,
+            "size": inputs.size,
+            "dtype": dtype.name,
+            "threads": threads,
+        }
+        try:
+            ratios = time_pairs(fastmse_call, candidate.prepare(inputs), policy)
+        except Exception as exception:
+            # A peer that fails on one input must not end the run.
+            record_failure(record, case, exception)
+        else:
+            quartiles = statistics.quantiles(ratios, n=4)
+            record.update(
+                status="ok",
+                pairs=len(ratios),
+                ratio_median=statistics.median(ratios),
+                ratio_q1=quartiles[0],
+                ratio_q3=quartiles[2],
+            )
+        records.append(record)
+    return records
+
+
 def run_benchmarks(sizes, policy, missing_packages):
     """Measure every kernel, candidate, size, dtype and thread count.
 
-    Returns one record per measurement, stream_sum's first in each group.
+    Returns one record per measurement, stream_sum's first in each group, and the
+    records of measure_head_to_head.
     """
-    records = []
+    records, head_to_head = [], []
     for size in sizes:
         for dtype in mse_cases.DTYPES:
             inputs = mse_cases.make_inputs(size, dtype)
@@ -259,6 +341,9 @@ def run_benchmarks(sizes, policy, missing_packages):
                         records += measure_kernel(
                             candidates, inputs, references, threads, policy
                         )
+                    head_to_head += measure_head_to_head(
+                        inputs, threads, policy, missing_packages
+                    )
                 log.info(
                     "n=%s %s threads=%d: done in %.1f s",
                     mse_cases.size_label(size),
@@ -266,7 +351,7 @@ def run_benchmarks(sizes, policy, missing_packages):
                     threads,
                     time.perf_counter() - start,
                 )
-    return records
+    return records, head_to_head
 
 
 def measure_linear(candidates, inputs, reference, threads, policy):
@@ -533,7 +618,7 @@ def run_report(arguments, sizes):
     policy = QUICK_POLICY if arguments.quick else FULL_POLICY
     shapes = linear_cases.QUICK_SHAPES if arguments.quick else linear_cases.SHAPES
     started = datetime.datetime.now(datetime.timezone.utc)
-    records = run_benchmarks(sizes, policy, missing)
+    records, head_to_head = run_benchmarks(sizes, policy, missing)
     linear_records = run_linear_benchmarks(shapes, policy, missing)
     finished = datetime.datetime.now(datetime.timezone.utc)
 
@@ -552,6 +637,7 @@ def run_report(arguments, sizes):
             "finished": finished.isoformat(timespec="seconds"),
         },
         "results": records,
+        "head_to_head": head_to_head,
         "linear_results": linear_records,
         "linear_summary": summarize_linear(linear_records),
     }
