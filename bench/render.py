@@ -272,24 +272,30 @@ def failure_lines(records):
 
 
 HEAD_TO_HEAD_NOTES = """\
-The same `mse` call against Numba's and SimSIMD's, timed in pairs: each pair times a
-repeat of fastmse and a repeat of the peer back to back, so that both meet the same
-state of the machine. *peer / fastmse* is the median of the pairs' ratios, the
-peer's time over fastmse's (above 1 means fastmse is faster), and *middle half*
-gives their quartiles. These ratios drift much less than the tables' ratios of
-medians taken seconds apart.
+fastmse against another call on the same inputs, timed in pairs: each pair times a
+repeat of fastmse and a repeat of the other call back to back, so that both meet the
+same state of the machine. `mse` meets Numba's and SimSIMD's, and
+`mse_value_and_grad` meets `mse` followed by `mse_grad`. *other / fastmse* is the
+median of the pairs' ratios, the other call's time over fastmse's (above 1 means
+fastmse is faster), and *middle half* gives their quartiles. These ratios drift much
+less than the tables' ratios of medians taken seconds apart.
 """
 
 
 def head_to_head_table(records):
     """Return the Markdown lines of the head-to-head table."""
     lines = [
-        "| size | dtype | threads | peer | peer / fastmse | middle half | pairs |",
-        "|---:|---|---:|---|---:|---:|---:|",
+        "| call | size | dtype | threads | other | other / fastmse | middle half "
+        "| pairs |",
+        "|---|---:|---|---:|---|---:|---:|---:|",
     ]
-    for record in sorted(records, key=lambda r: (*row_key(r), r["library"])):
+    order = sorted(records, key=lambda r: (r["kernel"], *row_key(r), r["library"]))
+    for record in order:
         size, dtype, threads = row_key(record)
-        row = f"| {size:,} | {dtype} | {threads} | {record['library']} | "
+        row = (
+            f"| `{record['kernel']}` | {size:,} | {dtype} | {threads} "
+            f"| {record['library']} | "
+        )
         if record["status"] != "ok":
             lines.append(row + "failed | | |")
             continue
@@ -423,7 +429,7 @@ def markdown_report(document):
             lines += kernel_table(kernel, records, index, rows)
             # Files written before the pairs were timed have no head_to_head.
             if kernel == "mse" and document.get("head_to_head"):
-                lines += ["", "## mse head to head", "", HEAD_TO_HEAD_NOTES]
+                lines += ["", "## Head to head", "", HEAD_TO_HEAD_NOTES]
                 lines += head_to_head_table(document["head_to_head"])
     # Files written before the linear step was benchmarked have no linear_summary.
     if document.get("linear_summary"):
@@ -434,8 +440,9 @@ def markdown_report(document):
 
     failures = failure_lines(records)
     failures += [
-        f"- {record['library']} mse head to head on n={record['size']:,} "
-        f"{record['dtype']} threads={record['threads']}: {record['message']}"
+        f"- {record['library']} {record['kernel']} head to head on "
+        f"n={record['size']:,} {record['dtype']} threads={record['threads']}: "
+        f"{record['message']}"
         for record in document.get("head_to_head", [])
         if record["status"] == "failed"
     ]

@@ -238,7 +238,7 @@ def measure_candidates(candidates, records, inputs, check, case, policy):
 
 
 def measure_kernel(candidates, inputs, references, threads, policy):
-    """Check and time the candidates of one kernel and return their results.json records.
+    """Check and time the candidates of one kernel and return their records.
 
     Each result is checked against references[candidate.kernel].
     """
@@ -275,28 +275,41 @@ def measure_kernel(candidates, inputs, references, threads, policy):
 
 
 def measure_head_to_head(inputs, threads, policy, missing_packages):
-    """Time mse against each of HEAD_TO_HEAD_PEERS in pairs and return their records.
+    """Time fastmse against other calls in pairs and return their records.
 
-    A record gives the median and the quartiles of the pairs' ratios, peer time over
-    fastmse's time. measure_kernel has already checked every result on these inputs.
+    mse meets each of HEAD_TO_HEAD_PEERS, and mse_value_and_grad meets mse followed
+    by mse_grad, whose library is "mse + mse_grad". A record gives the median and the
+    quartiles of the pairs' ratios, the other call's time over fastmse's time.
+    measure_kernel has already checked every result on these inputs.
     """
     dtype = inputs.y_true.dtype
     case = f"n={inputs.size} {dtype.name} with {threads} threads, head to head"
-    fastmse_call = peers.fastmse_candidate("mse").prepare(inputs)
+
+    def fastmse_call(kernel):
+        return peers.fastmse_candidate(kernel).prepare(inputs)
+
+    def separate_calls(inputs):
+        mse, mse_grad = fastmse_call("mse"), fastmse_call("mse_grad")
+        return lambda: (mse(), mse_grad())
+
+    opponents = [
+        ("mse", library, peers.peer_candidate("mse", library).prepare)
+        for library in HEAD_TO_HEAD_PEERS
+        if mse_cases.PEER_PACKAGES[library] not in missing_packages
+    ]
+    opponents.append(("mse_value_and_grad", "mse + mse_grad", separate_calls))
+
     records = []
-    for library in HEAD_TO_HEAD_PEERS:
-        candidate = peers.peer_candidate("mse", library)
-        if candidate.package in missing_packages:
-            continue
+    for kernel, library, prepare in opponents:
         record = {
-            "kernel": "mse",
+            "kernel": kernel,
             "library": library,
             "size": inputs.size,
             "dtype": dtype.name,
             "threads": threads,
         }
         try:
-            ratios = time_pairs(fastmse_call, candidate.prepare(inputs), policy)
+            ratios = time_pairs(fastmse_call(kernel), prepare(inputs), policy)
         except Exception as exception:
             # A peer that fails on one input must not end the run.
             record_failure(record, case, exception)
@@ -355,7 +368,7 @@ def run_benchmarks(sizes, policy, missing_packages):
 
 
 def measure_linear(candidates, inputs, reference, threads, policy):
-    """Check and time the linear-step candidates and return their results.json records."""
+    """Check and time the linear-step candidates and return their records."""
     records = [
         {
             "kernel": linear_cases.KERNEL,
