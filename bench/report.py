@@ -207,15 +207,17 @@ def record_failure(record, case, exception):
     record.update(status="failed", message=repr(exception))
 
 
-def measure_candidates(candidates, records, inputs, check, case, policy):
+def measure_candidates(candidates, records, inputs, check, case, policy, rate_fields):
     """Check and time `candidates` on `inputs` and complete their `records`.
 
     check(candidate, result) checks one result and returns what the record gets from
     the check. The candidates that pass it are timed together by time_calls. A
     candidate that raises is logged as failing on `case`, a description of `inputs`,
-    and its record is marked failed. The others get status "ok", their timing and their
-    load average.
+    and its record is marked failed. The others get status "ok", their timing, their
+    load average and a rate in GB/s: rate_fields names the record's field of bytes
+    and the field for the rate.
     """
+    bytes_field, rate_field = rate_fields
     calls, checks = {}, {}
     for index, (candidate, record) in enumerate(zip(candidates, records)):
         try:
@@ -235,6 +237,7 @@ def measure_candidates(candidates, records, inputs, check, case, policy):
             record_failure(record, case, timing)
             continue
         record.update(status="ok", load_average=load, **timing, **checks[index])
+        record[rate_field] = record[bytes_field] / timing["median_s"] / 1e9
 
 
 def measure_kernel(candidates, inputs, references, threads, policy):
@@ -267,10 +270,8 @@ def measure_kernel(candidates, inputs, references, threads, policy):
         }
 
     case = f"n={inputs.size} {dtype.name} with {threads} threads"
-    measure_candidates(candidates, records, inputs, check, case, policy)
-    for record in records:
-        if record["status"] == "ok":
-            record["gb_per_s"] = record["bytes"] / record["median_s"] / 1e9
+    rate_fields = ("bytes", "gb_per_s")
+    measure_candidates(candidates, records, inputs, check, case, policy, rate_fields)
     return records
 
 
@@ -393,10 +394,8 @@ def measure_linear(candidates, inputs, reference, threads, policy):
         }
 
     case = f"X of shape {inputs.shape} {inputs.dtype.name} with {threads} threads"
-    measure_candidates(candidates, records, inputs, check, case, policy)
-    for record in records:
-        if record["status"] == "ok":
-            record["x_gb_per_s"] = record["x_bytes"] / record["median_s"] / 1e9
+    rate_fields = ("x_bytes", "x_gb_per_s")
+    measure_candidates(candidates, records, inputs, check, case, policy, rate_fields)
     return records
 
 
