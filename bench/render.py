@@ -192,11 +192,11 @@ def fastest_peer_cell(kernel, libraries, index, row, fastmse_record):
 
 
 def turn_ratio_range(peer, fastmse_record):
-    """Return the lowest and highest ratio of the peer's time over fastmse's, turn by
-    turn, or None for records without turns (results.json files from before turns).
+    """Return the lowest and highest turn-by-turn ratio of peer time to fastmse's.
 
     Turn k of every candidate ran within the same few seconds, so the range shows how
-    far the machine's drift moved the ratio during the run.
+    far the machine's drift moved the ratio during the run. Returns None for records
+    without turns, from results.json files written before turns.
     """
     peer_turns = peer.get("turn_medians_s")
     fastmse_turns = fastmse_record.get("turn_medians_s")
@@ -285,8 +285,10 @@ less than the tables' ratios of medians taken seconds apart.
 def head_to_head_table(records):
     """Return the Markdown lines of the head-to-head table."""
     lines = [
-        "| call | size | dtype | threads | other | other / fastmse | middle half "
-        "| pairs |",
+        (
+            "| call | size | dtype | threads | other | other / fastmse | middle half "
+            "| pairs |"
+        ),
         "|---|---:|---|---:|---|---:|---:|---:|",
     ]
     order = sorted(records, key=lambda r: (r["kernel"], *row_key(r), r["library"]))

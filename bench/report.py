@@ -12,6 +12,7 @@ checked against fastmse.reference.linear_value_and_grad in float64.
 """
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import gc
@@ -70,20 +71,37 @@ QUICK_POLICY = TimingPolicy(
 )
 
 
-def time_turn(call, policy):
-    """Time one turn of `call`: return the seconds per call of each repeat.
+def calls_per_repeat(calls, policy):
+    """Return the cost estimate of one call and the calls that make up a repeat.
 
-    The two calls before the repeats set the counts, and the faster of them is the
-    cost estimate, because the first call after another library's can wait for that
-    library's threads to go idle.
+    Each of `calls` runs twice first, and the fastest run is the estimate, because
+    the first call after another library's can wait for that library's threads to go
+    idle. A repeat makes enough calls to last policy.min_repeat_time.
     """
     estimates = []
-    for _ in range(2):
+    for call in calls * 2:
         start = time.perf_counter()
         call()
         estimates.append(time.perf_counter() - start)
     estimate = max(min(estimates), 1e-9)
-    number = max(1, math.ceil(policy.min_repeat_time / estimate))
+    return estimate, max(1, math.ceil(policy.min_repeat_time / estimate))
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Turn garbage collection off inside the block, so it never lands in a timing."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def time_turn(call, policy):
+    """Time one turn of `call` and return the seconds per call of each repeat."""
+    estimate, number = calls_per_repeat([call], policy)
     repeats = int(policy.budget / policy.turns / (estimate * number))
     low = math.ceil(policy.min_repeats / policy.turns)
     high = math.ceil(policy.max_repeats / policy.turns)
@@ -119,9 +137,7 @@ def time_calls(calls, policy):
     seconds = [[] for _ in calls]
     turn_medians = [[] for _ in calls]
     failures = [None] * len(calls)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for turn in range(policy.turns):
             for offset in range(len(calls)):
                 index = (turn + offset) % len(calls)
@@ -135,9 +151,6 @@ def time_calls(calls, policy):
                     continue
                 seconds[index] += times
                 turn_medians[index].append(statistics.median(times))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
     timings = []
     for times, medians, failure in zip(seconds, turn_medians, failures):
@@ -165,26 +178,17 @@ def time_pairs(first, second, policy):
     """Time `first` and `second` in alternation and return the ratios second / first.
 
     Each pair times one repeat of each call, back to back, and swaps their order from
-    pair to pair. A repeat makes enough calls to last policy.min_repeat_time. The two
-    timings of a pair lie at most a few milliseconds apart, so the drift of the
-    machine's speed over seconds cancels out of their ratio. Garbage collection is
-    off while timing.
+    pair to pair. The two timings of a pair lie at most a few milliseconds apart, so
+    the drift of the machine's speed over seconds cancels out of their ratio. Garbage
+    collection is off while timing.
     """
     calls = (first, second)
-    estimates = []
-    for call in calls * 2:
-        start = time.perf_counter()
-        call()
-        estimates.append(time.perf_counter() - start)
-    estimate = max(min(estimates), 1e-9)
-    number = max(1, math.ceil(policy.min_repeat_time / estimate))
+    estimate, number = calls_per_repeat(calls, policy)
     pairs = int(policy.budget / (2 * estimate * number))
     pairs = min(max(pairs, policy.min_repeats), policy.max_repeats)
 
     ratios = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for pair in range(pairs):
             seconds = [0.0, 0.0]
             for index in (0, 1) if pair % 2 == 0 else (1, 0):
@@ -193,9 +197,6 @@ def time_pairs(first, second, policy):
                     calls[index]()
                 seconds[index] = time.perf_counter() - start
             ratios.append(seconds[1] / seconds[0])
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return ratios
 
 
@@ -286,11 +287,11 @@ def measure_head_to_head(inputs, threads, policy, missing_packages):
     dtype = inputs.y_true.dtype
     case = f"n={inputs.size} {dtype.name} with {threads} threads, head to head"
 
-    def fastmse_call(kernel):
-        return peers.fastmse_candidate(kernel).prepare(inputs)
+    def prepare_fastmse(kernel, data):
+        return peers.fastmse_candidate(kernel).prepare(data)
 
-    def separate_calls(inputs):
-        mse, mse_grad = fastmse_call("mse"), fastmse_call("mse_grad")
+    def separate_calls(data):
+        mse, mse_grad = prepare_fastmse("mse", data), prepare_fastmse("mse_grad", data)
         return lambda: (mse(), mse_grad())
 
     opponents = [
@@ -310,7 +311,8 @@ def measure_head_to_head(inputs, threads, policy, missing_packages):
             "threads": threads,
         }
         try:
-            ratios = time_pairs(fastmse_call(kernel), prepare(inputs), policy)
+            fastmse_call = prepare_fastmse(kernel, inputs)
+            ratios = time_pairs(fastmse_call, prepare(inputs), policy)
         except Exception as exception:
             # A peer that fails on one input must not end the run.
             record_failure(record, case, exception)

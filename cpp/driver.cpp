@@ -384,7 +384,7 @@ Sums map_typed(const Problem& problem, MapOp op, double scale) {
 // Room for `count` values of T, inline up to kInline values, else on the heap. The values
 // start uninitialized, because every user writes each value before reading it. Skipping
 // malloc and the zeroing made reduce_shared_chunks about 3% faster at 10**5 elements on two
-// threads (2-core AMD Zen 4 development machine).
+// threads (2-core AMD Zen 5 development machine).
 template <class T, size_t kInline>
 class SmallBuffer {
   public:
