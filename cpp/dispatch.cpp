@@ -2,6 +2,7 @@
 #include "dispatch.hpp"
 
 #include <atomic>
+#include <fstream>
 #include <stdexcept>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -85,10 +86,46 @@ const Target kTargets[] = {
 #endif
 };
 
+// The size in bytes of cpu0's data or unified cache of `level`, from Linux's sysfs, or 0.
+int64_t cache_bytes(int level) {
+    for (int index = 0;; ++index) {
+        const std::string dir =
+            "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+        std::ifstream level_file(dir + "level"), type_file(dir + "type"), size_file(dir + "size");
+        int found = 0;
+        if (!(level_file >> found)) return 0;
+        std::string type;
+        int64_t size = 0;
+        char unit = 0;
+        if (found != level || !(type_file >> type) || type == "Instruction") continue;
+        if (!(size_file >> size >> unit)) return 0;
+        return unit == 'K' ? size << 10 : unit == 'M' ? size << 20 : unit == 'G' ? size << 30 : 0;
+    }
+}
+
+PrefetchWindow default_prefetch_window() {
+    const int64_t l2 = cache_bytes(2), l3 = cache_bytes(3);
+    if (l2 == 0 || l3 == 0) return {0, 0};
+    return {l2 + l2 / 2, l3 / 4};
+}
+
 std::atomic<const KernelTable*> g_active{nullptr};
 std::atomic<bool> g_split_conversions{is_zen4()};
+const PrefetchWindow kDefaultWindow = default_prefetch_window();
+std::atomic<int64_t> g_prefetch_min{kDefaultWindow.min_bytes_per_thread};
+std::atomic<int64_t> g_prefetch_max{kDefaultWindow.max_bytes};
 
 }  // namespace
+
+PrefetchWindow prefetch_window() noexcept {
+    return {g_prefetch_min.load(std::memory_order_relaxed),
+            g_prefetch_max.load(std::memory_order_relaxed)};
+}
+
+void set_prefetch_window(PrefetchWindow window) noexcept {
+    g_prefetch_min.store(window.min_bytes_per_thread, std::memory_order_relaxed);
+    g_prefetch_max.store(window.max_bytes, std::memory_order_relaxed);
+}
 
 bool split_conversions() noexcept { return g_split_conversions.load(std::memory_order_relaxed); }
 

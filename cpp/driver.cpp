@@ -51,6 +51,13 @@ constexpr int64_t kBatch = 64;
 // the caches anyway, and skipping the cache saves reading each line before writing it.
 constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
 
+// Whether a reduction over `bytes` bytes of contiguous input on `threads` threads asks the
+// kernels to prefetch (see PrefetchWindow).
+bool wants_prefetch(int64_t bytes, int threads) {
+    const PrefetchWindow window = prefetch_window();
+    return bytes > window.min_bytes_per_thread * threads && bytes <= window.max_bytes;
+}
+
 // Returns the pairwise sum of chunk(0), ..., chunk(n - 1), computed on up to `threads` threads.
 template <class Chunk>
 Sums sum_chunks(int64_t n, int threads, Chunk chunk) {
@@ -404,7 +411,8 @@ class SmallBuffer {
 // result is the same for every thread count.
 template <class T>
 Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, const T* y_true,
-                          const T* y_pred, const T* weights, int64_t n, int threads) {
+                          const T* y_pred, const T* weights, int64_t n, int threads,
+                          bool prefetch) {
     const int64_t leaves = ceil_div(n, set.leaf_size);
     const int64_t leaves_per_chunk = kChunk / set.leaf_size;
     // Thread `part` takes the elements [share(part), share(part + 1)).
@@ -430,7 +438,7 @@ Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, cons
         const int64_t slot = std::find(cut, cut + cuts, chunk) - cut;
         const int64_t leaf = (from - chunk * kChunk) / set.leaf_size;
         set.store_leaves(loss, delta, y_true + from, y_pred + from,
-                         weights != nullptr ? weights + from : nullptr, to - from,
+                         weights != nullptr ? weights + from : nullptr, to - from, prefetch,
                          stored + slot * cut_doubles + leaf * set.leaf_doubles);
     };
 
@@ -452,7 +460,7 @@ Sums reduce_shared_chunks(const KernelSet<T>& set, Loss loss, double delta, cons
         if (whole_end > begin) {
             set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin,
                               weights != nullptr ? weights + begin : nullptr, whole_end - begin,
-                              kChunk, partial + begin / kChunk);
+                              kChunk, prefetch, partial + begin / kChunk);
         }
         if (end > whole_end) store(whole_end, end);
     });
@@ -492,9 +500,11 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
     const KernelSet<T>& set = kernels<T>();
     // No more threads than chunks, which keeps small arrays on few threads on a large machine.
     const int threads = static_cast<int>(std::min<int64_t>(threads_for(n), ceil_div(n, kChunk)));
+    const int64_t arrays = weights != nullptr ? 3 : 2;
+    const bool prefetch = wants_prefetch(arrays * n * static_cast<int64_t>(sizeof(T)), threads);
     if (threads > 1) {
-        return canonical(
-            reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n, threads));
+        return canonical(reduce_shared_chunks(set, loss, delta, y_true, y_pred, weights, n,
+                                              threads, prefetch));
     }
 
     // On one thread, batches of chunks with one kernel call each. Their sums go to a buffer
@@ -504,7 +514,8 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
     for (int64_t begin = 0; begin < n; begin += kBatch * kChunk) {
         const int64_t count = std::min(kBatch * kChunk, n - begin);
         set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin,
-                          weights != nullptr ? weights + begin : nullptr, count, kChunk, batch);
+                          weights != nullptr ? weights + begin : nullptr, count, kChunk,
+                          prefetch, batch);
         for (int64_t chunk = 0; chunk < ceil_div(count, kChunk); ++chunk) total.add(batch[chunk]);
     }
     return canonical(total.total());
@@ -516,14 +527,17 @@ void reduce_rows(Loss loss, double delta, const T* y_true, const T* y_pred, int6
     const KernelSet<T>& set = kernels<T>();
     // Enough rows per work item to fill about one chunk, since a row may be short.
     const int64_t per_item = std::max<int64_t>(1, kChunk / row_size);
-    parallel_for(ceil_div(rows, per_item), threads_for(rows * row_size), [&](int64_t item) {
+    const int threads = threads_for(rows * row_size);
+    const bool prefetch = wants_prefetch(2 * rows * row_size * static_cast<int64_t>(sizeof(T)),
+                                         threads);
+    parallel_for(ceil_div(rows, per_item), threads, [&](int64_t item) {
         const int64_t end = std::min(rows, (item + 1) * per_item);
         Sums batch[kBatch];
         for (int64_t first = item * per_item; first < end; first += kBatch) {
             const int64_t count = std::min(kBatch, end - first);
             const int64_t begin = first * row_size;
             set.reduce_pieces(loss, delta, y_true + begin, y_pred + begin, nullptr,
-                              count * row_size, row_size, batch);
+                              count * row_size, row_size, prefetch, batch);
             for (int64_t row = 0; row < count; ++row) {
                 out[first + row] = canonical(batch[row].squares);
             }

@@ -137,14 +137,16 @@ struct KernelSet {
                    int64_t n) noexcept;
     // reduce's sums of each piece of `piece` <= kChunk elements of the n elements, written
     // to out[0], ..., out[ceil(n / piece) - 1]: the chunks of an array (piece = kChunk), or
-    // its rows. One call streams through all of them.
+    // its rows. One call streams through all of them. `prefetch` asks the loop to fetch the
+    // inputs ahead of its loads; some targets ignore it, and it never changes the sums.
     void (*reduce_pieces)(Loss loss, double delta, const T* y_true, const T* y_pred,
-                          const T* weights, int64_t n, int64_t piece, Sums* out) noexcept;
+                          const T* weights, int64_t n, int64_t piece, bool prefetch,
+                          Sums* out) noexcept;
     // The lane sums of each leaf in n elements of a chunk that threads share, written to out
     // with leaf_doubles per leaf. The n elements start at a leaf boundary and end at one or
-    // at the end of the array, and out is the slot of their first leaf.
+    // at the end of the array, and out is the slot of their first leaf. `prefetch` as above.
     void (*store_leaves)(Loss loss, double delta, const T* y_true, const T* y_pred,
-                         const T* weights, int64_t n, double* out) noexcept;
+                         const T* weights, int64_t n, bool prefetch, double* out) noexcept;
     // The sums of a chunk from the `count` leaves that store_leaves wrote: reduce's sums.
     Sums (*sum_stored_leaves)(const double* leaves, int64_t count) noexcept;
     // Sum of w and the smallest of 0 and the weights only.

@@ -461,6 +461,8 @@ py::dict config() {
     info["supported_targets"] = supported_targets();
     info["target"] = std::string(active_kernels().name);
     info["split_conversions"] = split_conversions();
+    const PrefetchWindow window = prefetch_window();
+    info["prefetch_window"] = py::make_tuple(window.min_bytes_per_thread, window.max_bytes);
     info["openmp"] = openmp_enabled();
     info["num_threads"] = get_num_threads();
     info["forked_child"] = in_forked_child();
@@ -512,6 +514,12 @@ PYBIND11_MODULE(_core, m) {
     m.def("select_best_target", &select_best_target, py::arg("cap"));
     m.def("use_target", &use_target, py::arg("name"));
     m.def("set_split_conversions", &set_split_conversions, py::arg("split"));
+    m.def(
+        "set_prefetch_window",
+        [](int64_t min_bytes_per_thread, int64_t max_bytes) {
+            set_prefetch_window({min_bytes_per_thread, max_bytes});
+        },
+        py::arg("min_bytes_per_thread"), py::arg("max_bytes"));
 
     bind_linear(m);
 }

@@ -190,12 +190,38 @@ FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights,
     }
 }
 
-template <class T, Loss kLoss, bool kWeighted>
+// Whether reduce_leaf can prefetch its inputs for T, and how far ahead, in bytes. Only the
+// AVX-512 float32 loop does. It spends two conversions on each 64-byte line it reads, so
+// fewer loads are in flight than in the float64 loop, and data from the L3 cache arrive
+// late. On the 2-core AMD Zen 5 development machine, prefetching made float32 sums of
+// 10**6 elements 13% to 21% faster on one and two threads. The float64 loop, which reads
+// the L3 cache at its full rate already, did not gain. The AVX2 loop gained at some sizes
+// and lost up to 30% at others. Data from main memory lost 4% to 14%, so the driver asks
+// for prefetching only where it paid (see PrefetchWindow in dispatch.hpp).
+template <class T>
+constexpr bool kCanPrefetch = FASTMSE_TARGET_ID == FASTMSE_AVX512 && std::is_same_v<T, float>;
+constexpr int64_t kPrefetchBytes = 1024;
+
+// Prefetches into L1 the data kPrefetchBytes ahead of vector k of a round, once per 64
+// bytes: for float32, at vectors 0 and 2.
+template <bool kPrefetch, class T>
+FASTMSE_INLINE void prefetch_ahead(const T* p, int k, int64_t i) {
+    if constexpr (kPrefetch) {
+        if (k * kLanes * sizeof(T) % 64 == 0) {
+            __builtin_prefetch(p + i + kPrefetchBytes / sizeof(T), 0, 3);
+        }
+    }
+}
+
+template <class T, Loss kLoss, bool kWeighted, bool kPrefetch = false>
 FASTMSE_INLINE LaneSums reduce_leaf(const T* y_true, const T* y_pred, const T* w, double delta,
                                     int64_t n) {
     LeafSums acc;
     const V bound = Vec::set(delta);
     for_each_vector(n, [&](int k, int64_t i, int count) {
+        prefetch_ahead<kPrefetch>(y_pred, k, i);
+        prefetch_ahead<kPrefetch>(y_true, k, i);
+        if constexpr (kWeighted) prefetch_ahead<kPrefetch>(w, k, i);
         V d = Vec::difference(load(y_pred, i, count), load(y_true, i, count));
         V weight = kWeighted ? load(w, i, count) : Vec::zero();
         if constexpr (kWeighted) Vec::keep(weight);
@@ -408,9 +434,27 @@ struct StoreLeaves {
     }
 };
 
+// reduce_loss with whole vectors, prefetching or not.
+template <class T, Loss kLoss, bool kPrefetch, class Leaves>
+Sums reduce_whole_vectors(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n,
+                          Leaves leaves) {
+    if (w == nullptr) {
+        return leaves.unweighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+            return reduce_leaf<T, kLoss, false, kPrefetch>(y_true + i, y_pred + i, nullptr, delta,
+                                                           count)
+                .squares;
+        });
+    }
+    return leaves.weighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
+        return reduce_leaf<T, kLoss, true, kPrefetch>(y_true + i, y_pred + i, w + i, delta,
+                                                      count);
+    });
+}
+
+// `prefetch` is a request that only the loops of kCanPrefetch follow; it never changes a sum.
 template <class T, Loss kLoss, class Leaves>
 Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int64_t n,
-                 Leaves leaves) {
+                 Leaves leaves, bool prefetch) {
     if constexpr (kHasHalfVec && std::is_same_v<T, float>) {
         if (split_conversions()) {
             if (w == nullptr) {
@@ -426,46 +470,43 @@ Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int
             });
         }
     }
-    if (w == nullptr) {
-        return leaves.unweighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
-            return reduce_leaf<T, kLoss, false>(y_true + i, y_pred + i, nullptr, delta, count)
-                .squares;
-        });
+    if constexpr (kCanPrefetch<T>) {
+        if (prefetch) {
+            return reduce_whole_vectors<T, kLoss, true>(y_true, y_pred, w, delta, n, leaves);
+        }
     }
-    return leaves.weighted(n, [&](int64_t i, int64_t count) FASTMSE_INLINE_LAMBDA {
-        return reduce_leaf<T, kLoss, true>(y_true + i, y_pred + i, w + i, delta, count);
-    });
+    return reduce_whole_vectors<T, kLoss, false>(y_true, y_pred, w, delta, n, leaves);
 }
 
 template <class T, class Leaves>
 Sums reduce_with(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
-                 Leaves leaves) {
+                 Leaves leaves, bool prefetch) {
     switch (loss) {
         case Loss::absolute:
-            return reduce_loss<T, Loss::absolute>(y_true, y_pred, w, delta, n, leaves);
+            return reduce_loss<T, Loss::absolute>(y_true, y_pred, w, delta, n, leaves, prefetch);
         case Loss::huber:
-            return reduce_loss<T, Loss::huber>(y_true, y_pred, w, delta, n, leaves);
+            return reduce_loss<T, Loss::huber>(y_true, y_pred, w, delta, n, leaves, prefetch);
         default:
-            return reduce_loss<T, Loss::squared>(y_true, y_pred, w, delta, n, leaves);
+            return reduce_loss<T, Loss::squared>(y_true, y_pred, w, delta, n, leaves, prefetch);
     }
 }
 
 template <class T>
 Sums reduce(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w,
             int64_t n) noexcept {
-    return reduce_with(loss, delta, y_true, y_pred, w, n, SumLeaves{});
+    return reduce_with(loss, delta, y_true, y_pred, w, n, SumLeaves{}, false);
 }
 
 template <class T>
 void reduce_pieces(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
-                   int64_t piece, Sums* out) noexcept {
-    reduce_with(loss, delta, y_true, y_pred, w, n, SumPieces{out, piece});
+                   int64_t piece, bool prefetch, Sums* out) noexcept {
+    reduce_with(loss, delta, y_true, y_pred, w, n, SumPieces{out, piece}, prefetch);
 }
 
 template <class T>
 void store_leaves(Loss loss, double delta, const T* y_true, const T* y_pred, const T* w, int64_t n,
-                  double* out) noexcept {
-    reduce_with(loss, delta, y_true, y_pred, w, n, StoreLeaves{out});
+                  bool prefetch, double* out) noexcept {
+    reduce_with(loss, delta, y_true, y_pred, w, n, StoreLeaves{out}, prefetch);
 }
 
 // The tree of sum_leaves, over leaves that StoreLeaves stored instead of computed ones.

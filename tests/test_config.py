@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,6 +159,58 @@ def test_conversion_width_keeps_every_bit(
     assert results[0] == results[1]
 
 
+@pytest.fixture
+def restore_prefetch_window():
+    before = _core.config()["prefetch_window"]
+    yield
+    _core.set_prefetch_window(*before)
+
+
+@pytest.mark.parametrize("n", [1, 513, 8193, 16_385, 100_003, 300_001])
+def test_prefetching_keeps_every_bit(simd_target, rng, restore_prefetch_window, n):
+    # Contiguous float32 reductions of some sizes fetch their inputs ahead of the loads
+    # (PrefetchWindow in cpp/dispatch.hpp). The sums must not depend on it, on any number
+    # of threads, for whole arrays and rows, every loss, weighted or not.
+    t = rng.standard_normal((n, 3)).astype(np.float32)
+    p = (t + rng.standard_normal((n, 3))).astype(np.float32)
+    w = rng.random((n, 3)).astype(np.float32)
+    before = fm.get_num_threads()
+    results = {}
+    try:
+        for window in ((0, 0), (0, 2**62)):
+            _core.set_prefetch_window(*window)
+            for threads in (1, 2, 3):
+                fm.set_num_threads(threads)
+                results[window, threads] = (
+                    [fm.mse(t, p), fm.sse(t[:, 0], p[:, 0]), fm.mse(t, p, axis=1).tolist()]
+                    + [fm.mae(t, p), fm.huber(t, p, delta=0.5), fm.mse(t, p, sample_weight=w)]
+                    + [fm.mae(t[:, 0], p[:, 0], sample_weight=w[:, 0])]
+                    + [fm.mse_value_and_grad(t, p)[0]]
+                )
+    finally:
+        fm.set_num_threads(before)
+    first = results[(0, 0), 1]
+    assert all(result == first for result in results.values())
+
+
+def linux_cache_bytes(level):
+    # The size of cpu0's data or unified cache of `level` as Linux reports it, or 0.
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        if (index / "level").read_text().strip() != str(level):
+            continue
+        if (index / "type").read_text().strip() == "Instruction":
+            continue
+        size = (index / "size").read_text().strip()
+        return int(size[:-1]) << {"K": 10, "M": 20, "G": 30}[size[-1]]
+    return 0
+
+
+def test_default_prefetch_window_follows_the_caches():
+    l2, l3 = linux_cache_bytes(2), linux_cache_bytes(3)
+    expected = (l2 + l2 // 2, l3 // 4) if l2 and l3 else (0, 0)
+    assert _core.config()["prefetch_window"] == expected
+
+
 def test_nan_results_have_the_same_bits(simd_target, restore_split_conversions):
     # Two different NaNs (NaN and inf - inf): which one an addition returns depends on
     # its operand order, so every NaN result is the one quiet NaN, on every path.
@@ -185,6 +238,19 @@ def test_show_config_names_the_conversion_width(capsys, restore_split_conversion
         printed = capsys.readouterr().out
         expected = split and fm.show_config(mode="dicts")["target"] == "avx512"
         assert ("(float32 widened in 256-bit halves)" in printed) == expected
+
+
+def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
+    info = fm.show_config(mode="dicts")
+    prefetching = info["target"] == "avx512" and not info["split_conversions"]
+    _core.set_prefetch_window(3 << 19, 8 << 20)
+    fm.show_config()
+    expected = "inputs above 1.5 MiB per thread, up to 8.0 MiB" if prefetching else "no ("
+    assert f"float32 prefetch:    {expected}" in capsys.readouterr().out
+    _core.set_prefetch_window(0, 0)
+    fm.show_config()
+    expected = "no (Linux reports no cache sizes)" if prefetching else "no ("
+    assert f"float32 prefetch:    {expected}" in capsys.readouterr().out
 
 
 def test_show_config_prints(capsys):
