@@ -105,25 +105,28 @@ int64_t cache_bytes(int level) {
 
 PrefetchWindow default_prefetch_window() {
     const int64_t l2 = cache_bytes(2), l3 = cache_bytes(3);
-    if (l2 == 0 || l3 == 0) return {0, 0};
-    return {l2 + l2 / 2, l3 / 4};
+    if (l2 == 0 || l3 == 0) return {0, 0, 0};
+    return {l2 + l2 / 2, l3 / 4, l3 / 2};
 }
 
 std::atomic<const KernelTable*> g_active{nullptr};
 std::atomic<bool> g_split_conversions{is_zen4()};
 const PrefetchWindow kDefaultWindow = default_prefetch_window();
 std::atomic<int64_t> g_prefetch_min{kDefaultWindow.min_bytes_per_thread};
+std::atomic<int64_t> g_prefetch_max_per_thread{kDefaultWindow.max_bytes_per_thread};
 std::atomic<int64_t> g_prefetch_max{kDefaultWindow.max_bytes};
 
 }  // namespace
 
 PrefetchWindow prefetch_window() noexcept {
     return {g_prefetch_min.load(std::memory_order_relaxed),
+            g_prefetch_max_per_thread.load(std::memory_order_relaxed),
             g_prefetch_max.load(std::memory_order_relaxed)};
 }
 
 void set_prefetch_window(PrefetchWindow window) noexcept {
     g_prefetch_min.store(window.min_bytes_per_thread, std::memory_order_relaxed);
+    g_prefetch_max_per_thread.store(window.max_bytes_per_thread, std::memory_order_relaxed);
     g_prefetch_max.store(window.max_bytes, std::memory_order_relaxed);
 }
 

@@ -24,16 +24,17 @@ bool select_best_target(const std::string& cap);
 void use_target(const std::string& name);
 
 // The contiguous inputs for which the driver asks the reductions to prefetch (kCanPrefetch
-// in mse.hpp): more than min_bytes_per_thread bytes for each thread, counting every input
-// array, and at most max_bytes in all. By default 1.5 times a core's L2 cache and a quarter
-// of the L3 cache, as Linux reports them, which is where prefetching paid on the 2-core
-// AMD Zen 5 development machine. Below, the L2 cache holds most of the data. Above, the L3
-// cache, which other machines' work shares, may not, and from main memory the hardware
-// prefetcher does better alone: at half the L3 cache, one thread was sometimes 5% to 10%
-// slower. Both are 0 (never) where Linux does not report the cache sizes. Only the speed
-// differs, never a result; tests move the window.
+// in mse.hpp), counting the bytes of every input array: more than min_bytes_per_thread and
+// at most max_bytes_per_thread for each thread, and at most max_bytes in all. By default
+// 1.5 times a core's L2 cache, a quarter of the L3 cache and half of it, as Linux reports
+// them: where prefetching paid on the 2-core AMD Zen 5 development machine. Below, the L2
+// cache holds most of a thread's data. Above, the data come partly from main memory, where
+// the hardware prefetcher does better alone: one thread reading half the L3 cache was 5% to
+// 15% slower, two threads reading all of it up to 30%. All are 0 (never) where Linux does
+// not report the cache sizes. Only the speed differs, never a result; tests move the window.
 struct PrefetchWindow {
     int64_t min_bytes_per_thread;
+    int64_t max_bytes_per_thread;
     int64_t max_bytes;
 };
 PrefetchWindow prefetch_window() noexcept;

@@ -55,7 +55,9 @@ constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
 // kernels to prefetch (see PrefetchWindow).
 bool wants_prefetch(int64_t bytes, int threads) {
     const PrefetchWindow window = prefetch_window();
-    return bytes > window.min_bytes_per_thread * threads && bytes <= window.max_bytes;
+    const int64_t per_thread = bytes / threads;
+    return per_thread > window.min_bytes_per_thread &&
+           per_thread <= window.max_bytes_per_thread && bytes <= window.max_bytes;
 }
 
 // Returns the pairwise sum of chunk(0), ..., chunk(n - 1), computed on up to `threads` threads.

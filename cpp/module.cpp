@@ -462,7 +462,8 @@ py::dict config() {
     info["target"] = std::string(active_kernels().name);
     info["split_conversions"] = split_conversions();
     const PrefetchWindow window = prefetch_window();
-    info["prefetch_window"] = py::make_tuple(window.min_bytes_per_thread, window.max_bytes);
+    info["prefetch_window"] = py::make_tuple(window.min_bytes_per_thread,
+                                             window.max_bytes_per_thread, window.max_bytes);
     info["openmp"] = openmp_enabled();
     info["num_threads"] = get_num_threads();
     info["forked_child"] = in_forked_child();
@@ -516,10 +517,10 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_split_conversions", &set_split_conversions, py::arg("split"));
     m.def(
         "set_prefetch_window",
-        [](int64_t min_bytes_per_thread, int64_t max_bytes) {
-            set_prefetch_window({min_bytes_per_thread, max_bytes});
+        [](int64_t min_bytes_per_thread, int64_t max_bytes_per_thread, int64_t max_bytes) {
+            set_prefetch_window({min_bytes_per_thread, max_bytes_per_thread, max_bytes});
         },
-        py::arg("min_bytes_per_thread"), py::arg("max_bytes"));
+        py::arg("min_bytes_per_thread"), py::arg("max_bytes_per_thread"), py::arg("max_bytes"));
 
     bind_linear(m);
 }

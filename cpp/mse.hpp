@@ -190,20 +190,19 @@ FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights,
     }
 }
 
-// Whether reduce_leaf can prefetch its inputs for T, and how far ahead, in bytes. Only the
-// AVX-512 float32 loop does. It spends two conversions on each 64-byte line it reads, so
-// fewer loads are in flight than in the float64 loop, and data from the L3 cache arrive
-// late. On the 2-core AMD Zen 5 development machine, prefetching made float32 sums of
-// 10**6 elements 13% to 21% faster on one and two threads. The float64 loop, which reads
-// the L3 cache at its full rate already, did not gain. The AVX2 loop gained at some sizes
-// and lost up to 30% at others. Data from main memory lost 4% to 14%, so the driver asks
-// for prefetching only where it paid (see PrefetchWindow in dispatch.hpp).
-template <class T>
-constexpr bool kCanPrefetch = FASTMSE_TARGET_ID == FASTMSE_AVX512 && std::is_same_v<T, float>;
+// Whether reduce_leaf can prefetch its inputs, and how far ahead, in bytes. Data that sit in
+// the L3 cache arrive late for the AVX2 and AVX-512 loops: on the 2-core AMD Zen 5
+// development machine, prefetching made sums of 2 * 10**5 to 10**6 elements 5% to 21%
+// faster, on one and two threads, for both float types, weighted or not. From main memory,
+// it made them up to 30% slower, so the driver asks for it only where it paid (see
+// PrefetchWindow in dispatch.hpp). The float32 loop with HalfVec, the scalar and the NEON
+// loops do not prefetch: they were not measured.
+constexpr bool kCanPrefetch = FASTMSE_TARGET_ID == FASTMSE_AVX512 ||
+                              FASTMSE_TARGET_ID == FASTMSE_AVX2;
 constexpr int64_t kPrefetchBytes = 1024;
 
 // Prefetches into L1 the data kPrefetchBytes ahead of vector k of a round, once per 64
-// bytes: for float32, at vectors 0 and 2.
+// bytes of input (for AVX-512 float32, at vectors 0 and 2).
 template <bool kPrefetch, class T>
 FASTMSE_INLINE void prefetch_ahead(const T* p, int k, int64_t i) {
     if constexpr (kPrefetch) {
@@ -470,7 +469,7 @@ Sums reduce_loss(const T* y_true, const T* y_pred, const T* w, double delta, int
             });
         }
     }
-    if constexpr (kCanPrefetch<T>) {
+    if constexpr (kCanPrefetch) {
         if (prefetch) {
             return reduce_whole_vectors<T, kLoss, true>(y_true, y_pred, w, delta, n, leaves);
         }

@@ -167,17 +167,18 @@ def restore_prefetch_window():
 
 
 @pytest.mark.parametrize("n", [1, 513, 8193, 16_385, 100_003, 300_001])
-def test_prefetching_keeps_every_bit(simd_target, rng, restore_prefetch_window, n):
-    # Contiguous float32 reductions of some sizes fetch their inputs ahead of the loads
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prefetching_keeps_every_bit(simd_target, rng, restore_prefetch_window, dtype, n):
+    # Contiguous reductions of some sizes fetch their inputs ahead of the loads
     # (PrefetchWindow in cpp/dispatch.hpp). The sums must not depend on it, on any number
     # of threads, for whole arrays and rows, every loss, weighted or not.
-    t = rng.standard_normal((n, 3)).astype(np.float32)
-    p = (t + rng.standard_normal((n, 3))).astype(np.float32)
-    w = rng.random((n, 3)).astype(np.float32)
+    t = rng.standard_normal((n, 3)).astype(dtype)
+    p = (t + rng.standard_normal((n, 3))).astype(dtype)
+    w = rng.random((n, 3)).astype(dtype)
     before = fm.get_num_threads()
     results = {}
     try:
-        for window in ((0, 0), (0, 2**62)):
+        for window in ((0, 0, 0), (0, 2**62, 2**62)):
             _core.set_prefetch_window(*window)
             for threads in (1, 2, 3):
                 fm.set_num_threads(threads)
@@ -189,7 +190,7 @@ def test_prefetching_keeps_every_bit(simd_target, rng, restore_prefetch_window, 
                 )
     finally:
         fm.set_num_threads(before)
-    first = results[(0, 0), 1]
+    first = results[(0, 0, 0), 1]
     assert all(result == first for result in results.values())
 
 
@@ -207,7 +208,7 @@ def linux_cache_bytes(level):
 
 def test_default_prefetch_window_follows_the_caches():
     l2, l3 = linux_cache_bytes(2), linux_cache_bytes(3)
-    expected = (l2 + l2 // 2, l3 // 4) if l2 and l3 else (0, 0)
+    expected = (l2 + l2 // 2, l3 // 4, l3 // 2) if l2 and l3 else (0, 0, 0)
     assert _core.config()["prefetch_window"] == expected
 
 
@@ -242,15 +243,15 @@ def test_show_config_names_the_conversion_width(capsys, restore_split_conversion
 
 def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
     info = fm.show_config(mode="dicts")
-    prefetching = info["target"] == "avx512" and not info["split_conversions"]
-    _core.set_prefetch_window(3 << 19, 8 << 20)
+    prefetching = info["target"] in ("avx2", "avx512")
+    _core.set_prefetch_window(3 << 19, 8 << 20, 16 << 20)
     fm.show_config()
-    expected = "inputs above 1.5 MiB per thread, up to 8.0 MiB" if prefetching else "no ("
-    assert f"float32 prefetch:    {expected}" in capsys.readouterr().out
-    _core.set_prefetch_window(0, 0)
+    expected = "1.5 to 8.0 MiB per thread, 16.0 MiB in all" if prefetching else "none ("
+    assert f"prefetch window:     {expected}" in capsys.readouterr().out
+    _core.set_prefetch_window(0, 0, 0)
     fm.show_config()
-    expected = "no (Linux reports no cache sizes)" if prefetching else "no ("
-    assert f"float32 prefetch:    {expected}" in capsys.readouterr().out
+    expected = "none (Linux reports no cache sizes)" if prefetching else "none ("
+    assert f"prefetch window:     {expected}" in capsys.readouterr().out
 
 
 def test_show_config_prints(capsys):

@@ -91,13 +91,15 @@ def show_config(mode="stdout"):
     if target == "avx512" and info["split_conversions"]:
         # This CPU widens float32 to double faster 4 values at a time than 8.
         target += " (float32 widened in 256-bit halves)"
-    low, high = info["prefetch_window"]
-    if info["target"] != "avx512" or info["split_conversions"]:
-        prefetch = "no (only AVX-512 whole-vector float32 sums prefetch)"
-    elif high <= 0:
-        prefetch = "no (Linux reports no cache sizes)"
+    low, high, total = (size / 2**20 for size in info["prefetch_window"])
+    if info["target"] not in ("avx2", "avx512"):
+        prefetch = "none (only the AVX2 and AVX-512 sums prefetch)"
+    elif total <= 0:
+        prefetch = "none (Linux reports no cache sizes)"
     else:
-        prefetch = f"inputs above {low / 2**20:.1f} MiB per thread, up to {high / 2**20:.1f} MiB"
+        prefetch = f"{low:.1f} to {high:.1f} MiB per thread, {total:.1f} MiB in all"
+        if info["split_conversions"]:
+            prefetch += " (float64 only)"
     rows = [
         ("compiler", info["compiler"]),
         ("SIMD targets built", ", ".join(info["built_targets"])),
@@ -105,7 +107,7 @@ def show_config(mode="stdout"):
         ("SIMD target chosen", target),
         ("OpenMP", "yes" if info["openmp"] else "no"),
         ("threads", threads),
-        ("float32 prefetch", prefetch),
+        ("prefetch window", prefetch),
         ("cached memory", f"{info['cached_bytes'] / 2**20:.1f} MiB"),
         ("Python", sys.version.split()[0]),
     ]
