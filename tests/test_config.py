@@ -168,10 +168,12 @@ def restore_prefetch_window():
 
 @pytest.mark.parametrize("n", [1, 513, 8193, 16_385, 100_003, 300_001])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_prefetching_keeps_every_bit(simd_target, rng, restore_prefetch_window, dtype, n):
+def test_prefetching_keeps_every_bit(
+    simd_target, rng, restore_prefetch_window, dtype, n
+):
     # Contiguous reductions of some sizes fetch their inputs ahead of the loads
-    # (PrefetchWindow in cpp/dispatch.hpp). The sums must not depend on it, on any number
-    # of threads, for whole arrays and rows, every loss, weighted or not.
+    # (PrefetchWindow in cpp/dispatch.hpp). The sums must not depend on it, on any
+    # number of threads, for whole arrays and rows, every loss, weighted or not.
     t = rng.standard_normal((n, 3)).astype(dtype)
     p = (t + rng.standard_normal((n, 3))).astype(dtype)
     w = rng.random((n, 3)).astype(dtype)
@@ -182,12 +184,16 @@ def test_prefetching_keeps_every_bit(simd_target, rng, restore_prefetch_window, 
             _core.set_prefetch_window(*window)
             for threads in (1, 2, 3):
                 fm.set_num_threads(threads)
-                results[window, threads] = (
-                    [fm.mse(t, p), fm.sse(t[:, 0], p[:, 0]), fm.mse(t, p, axis=1).tolist()]
-                    + [fm.mae(t, p), fm.huber(t, p, delta=0.5), fm.mse(t, p, sample_weight=w)]
-                    + [fm.mae(t[:, 0], p[:, 0], sample_weight=w[:, 0])]
-                    + [fm.mse_value_and_grad(t, p)[0]]
-                )
+                results[window, threads] = [
+                    fm.mse(t, p),
+                    fm.sse(t[:, 0], p[:, 0]),
+                    fm.mse(t, p, axis=1).tolist(),
+                    fm.mae(t, p),
+                    fm.huber(t, p, delta=0.5),
+                    fm.mse(t, p, sample_weight=w),
+                    fm.mae(t[:, 0], p[:, 0], sample_weight=w[:, 0]),
+                    fm.mse_value_and_grad(t, p)[0],
+                ]
     finally:
         fm.set_num_threads(before)
     first = results[(0, 0, 0), 1]

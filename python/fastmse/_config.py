@@ -64,7 +64,7 @@ def empty_cache():
 
 
 def show_config(mode="stdout"):
-    """Show fastmse's version, compiler, SIMD targets, OpenMP support and threads.
+    """Show the version, compiler, SIMD targets, OpenMP, threads and prefetch window.
 
     Parameters
     ----------
