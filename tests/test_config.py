@@ -258,6 +258,21 @@ def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
     fm.show_config()
     expected = "none (Linux reports no cache sizes)" if prefetching else "none ("
     assert f"prefetch window:     {expected}" in capsys.readouterr().out
+    _core.set_prefetch_window(8 << 20, 2 << 20, 16 << 20)
+    fm.show_config()
+    expected = "none (empty window)" if prefetching else "none ("
+    assert f"prefetch window:     {expected}" in capsys.readouterr().out
+
+
+def test_show_config_prefetch_with_halves(
+    capsys, simd_target, restore_split_conversions
+):
+    # The AVX-512 float32 loop that widens in halves does not prefetch; AVX2's does.
+    _core.set_split_conversions(True)
+    fm.show_config()
+    lines = capsys.readouterr().out.splitlines()
+    (line,) = [line for line in lines if "prefetch window:" in line]
+    assert line.endswith("(float64 only)") == (simd_target == "avx512")
 
 
 def test_show_config_prints(capsys):

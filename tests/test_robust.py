@@ -115,10 +115,16 @@ def test_invalid_delta(delta):
         fm.huber([0.0], [1.0], delta=delta)
 
 
-@pytest.mark.parametrize("delta", ["1", None, True])
+@pytest.mark.parametrize("delta", ["1", None, True, np.array(True), np.array([1.0])])
 def test_delta_of_wrong_type(delta):
     with pytest.raises(TypeError, match="^delta must be a real number"):
         fm.huber_grad([0.0], [1.0], delta=delta)
+
+
+@pytest.mark.parametrize("delta", [np.array(0.5), np.array(2), np.float32(0.5)])
+def test_delta_as_numpy_number(delta):
+    expected = fm.huber([0.0, 0.0], [0.25, 3.0], delta=float(delta))
+    assert fm.huber([0.0, 0.0], [0.25, 3.0], delta=delta) == expected
 
 
 def test_input_rules_apply():

@@ -91,14 +91,18 @@ def show_config(mode="stdout"):
     if target == "avx512" and info["split_conversions"]:
         # This CPU widens float32 to double faster 4 values at a time than 8.
         target += " (float32 widened in 256-bit halves)"
-    low, high, total = (size / 2**20 for size in info["prefetch_window"])
+    window = info["prefetch_window"]
+    low, high, total = (size / 2**20 for size in window)
     if info["target"] not in ("avx2", "avx512"):
         prefetch = "none (only the AVX2 and AVX-512 sums prefetch)"
-    elif total <= 0:
+    elif window == (0, 0, 0):
         prefetch = "none (Linux reports no cache sizes)"
+    elif high <= max(low, 0) or total <= 0:
+        prefetch = "none (empty window)"
     else:
         prefetch = f"{low:.1f} to {high:.1f} MiB per thread, {total:.1f} MiB in all"
-        if info["split_conversions"]:
+        if info["target"] == "avx512" and info["split_conversions"]:
+            # The float32 loop that widens in halves does not prefetch.
             prefetch += " (float64 only)"
     rows = [
         ("compiler", info["compiler"]),

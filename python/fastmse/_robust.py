@@ -171,6 +171,8 @@ def huber_value_and_grad(y_true, y_pred, *, delta=1.0, sample_weight=None, out=N
 
 
 def _check_delta(delta):
+    if isinstance(delta, np.ndarray) and delta.ndim == 0 and delta.dtype.kind in "iuf":
+        delta = delta[()]  # a 0-d array counts as its number, as in NumPy
     if isinstance(delta, (bool, np.bool_)) or not isinstance(delta, numbers.Real):
         raise TypeError(f"delta must be a real number, not {type(delta).__name__}")
     value = float(delta)
