@@ -11,7 +11,7 @@ from fastmse import reference
 
 # Lengths around every vector width (1, 4 and 8 doubles), accumulator round (16, 32), leaf
 # (256) and chunk (8192) boundary, so that every tail path runs.
-TAIL_LENGTHS = list(range(1, 68)) + [255, 256, 257, 8191, 8192, 8193, 3 * 8192 + 5]
+TAIL_LENGTHS = list(range(1, 68)) + [255, 256, 257, 8191, 8192, 8193, 4 * 8192 + 5]
 LARGE = 300_001  # crosses the threading threshold and many chunks
 
 
@@ -104,7 +104,7 @@ def test_same_bits_for_every_thread_count(dtype, rng):
     assert len(results) == 1
 
 
-@pytest.mark.parametrize("n", [16_384, 16_385, 16_900, 3 * 8192 + 5, 100_000, 300_001])
+@pytest.mark.parametrize("n", [32_768, 32_769, 33_300, 4 * 8192 + 5, 100_000, 300_001])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_shared_chunk_keeps_every_bit(simd_target, dtype, n, rng):
     # On several threads, a contiguous reduction gives each thread an equal share of the
