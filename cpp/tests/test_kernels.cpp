@@ -321,44 +321,51 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
              {fastmse::Loss::squared, fastmse::Loss::absolute, fastmse::Loss::huber}) {
             const T* const weight_options[] = {nullptr, w.data()};
             for (const T* weights : weight_options) {
-                const std::string label = std::string(table.name) + " " + dtype +
-                                          " chunk parts n=" + std::to_string(n) +
-                                          " loss=" + std::to_string(static_cast<int>(loss)) +
-                                          (weights != nullptr ? " weighted" : "");
-                // Rows of 7 and 1000 elements, as reduce_rows passes them.
-                for (int64_t row : {int64_t{7}, int64_t{1000}}) {
-                    std::vector<fastmse::Sums> rows((n + row - 1) / row);
-                    set.reduce_pieces(loss, 0.5, t.data(), p.data(), weights, n, row, rows.data());
-                    for (size_t r = 0; r < rows.size(); ++r) {
-                        const int64_t begin = r * row, size = std::min(row, n - begin);
-                        const fastmse::Sums expected =
-                            set.reduce(loss, 0.5, t.data() + begin, p.data() + begin,
-                                       weights != nullptr ? weights + begin : nullptr, size);
-                        expect(same_sums(rows[r], expected),
-                               label + " rows of " + std::to_string(row));
+                const std::string base = std::string(table.name) + " " + dtype +
+                                         " chunk parts n=" + std::to_string(n) +
+                                         " loss=" + std::to_string(static_cast<int>(loss)) +
+                                         (weights != nullptr ? " weighted" : "");
+                // Prefetching, which the driver asks for by size, must not change a sum.
+                for (bool prefetch : {false, true}) {
+                    const std::string label = base + (prefetch ? " prefetch" : "");
+                    // Rows of 7 and 1000 elements, as reduce_rows passes them.
+                    for (int64_t row : {int64_t{7}, int64_t{1000}}) {
+                        std::vector<fastmse::Sums> rows((n + row - 1) / row);
+                        set.reduce_pieces(loss, 0.5, t.data(), p.data(), weights, n, row,
+                                          prefetch, rows.data());
+                        for (size_t r = 0; r < rows.size(); ++r) {
+                            const int64_t begin = r * row, size = std::min(row, n - begin);
+                            const fastmse::Sums expected =
+                                set.reduce(loss, 0.5, t.data() + begin, p.data() + begin,
+                                           weights != nullptr ? weights + begin : nullptr, size);
+                            expect(same_sums(rows[r], expected),
+                                   label + " rows of " + std::to_string(row));
+                        }
                     }
-                }
 
-                std::vector<fastmse::Sums> sums(chunks);
-                set.reduce_pieces(loss, 0.5, t.data(), p.data(), weights, n, chunk, sums.data());
-                for (int64_t c = 0; c < chunks; ++c) {
-                    const int64_t begin = c * chunk, size = std::min(chunk, n - begin);
-                    const T* chunk_weights = weights != nullptr ? weights + begin : nullptr;
-                    const fastmse::Sums expected = set.reduce(
-                        loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights, size);
-                    expect(same_sums(sums[c], expected), label + " reduce_pieces");
+                    std::vector<fastmse::Sums> sums(chunks);
+                    set.reduce_pieces(loss, 0.5, t.data(), p.data(), weights, n, chunk, prefetch,
+                                      sums.data());
+                    for (int64_t c = 0; c < chunks; ++c) {
+                        const int64_t begin = c * chunk, size = std::min(chunk, n - begin);
+                        const T* chunk_weights = weights != nullptr ? weights + begin : nullptr;
+                        const fastmse::Sums expected = set.reduce(
+                            loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights, size);
+                        expect(same_sums(sums[c], expected), label + " reduce_pieces");
 
-                    // The chunk in two parts, cut after its first leaf.
-                    const int64_t leaves = (size + leaf - 1) / leaf;
-                    const int64_t cut = std::min(leaf, size);
-                    std::vector<double> stored(leaves * set.leaf_doubles);
-                    set.store_leaves(loss, 0.5, t.data() + begin, p.data() + begin, chunk_weights,
-                                     cut, stored.data());
-                    set.store_leaves(loss, 0.5, t.data() + begin + cut, p.data() + begin + cut,
-                                     weights != nullptr ? chunk_weights + cut : nullptr, size - cut,
-                                     stored.data() + set.leaf_doubles);
-                    expect(same_sums(set.sum_stored_leaves(stored.data(), leaves), expected),
-                           label + " store_leaves");
+                        // The chunk in two parts, cut after its first leaf.
+                        const int64_t leaves = (size + leaf - 1) / leaf;
+                        const int64_t cut = std::min(leaf, size);
+                        std::vector<double> stored(leaves * set.leaf_doubles);
+                        set.store_leaves(loss, 0.5, t.data() + begin, p.data() + begin,
+                                         chunk_weights, cut, prefetch, stored.data());
+                        set.store_leaves(loss, 0.5, t.data() + begin + cut,
+                                         p.data() + begin + cut,
+                                         weights != nullptr ? chunk_weights + cut : nullptr,
+                                         size - cut, prefetch, stored.data() + set.leaf_doubles);
+                        const fastmse::Sums parts = set.sum_stored_leaves(stored.data(), leaves);
+                        expect(same_sums(parts, expected), label + " store_leaves");
+                    }
                 }
             }
         }
