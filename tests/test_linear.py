@@ -1,5 +1,7 @@
 """The one-pass linear-model kernels against the two-pass formulas of fastmse.reference."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -123,6 +125,25 @@ def test_mixed_dtypes_compute_in_float64(rng):
     y, w = rng.standard_normal(50), np.ones(4, dtype=np.float32)
     _, grad_w, _ = fm.linear_value_and_grad(X, y, w)
     assert grad_w.dtype == np.float64
+
+
+def test_float64_coefficients_keep_float32_data(rng):
+    # w's dtype sets the gradients' dtype only: X stays float32, without a float64 copy.
+    X = rng.standard_normal((20_000, 8)).astype(np.float32)
+    y = rng.standard_normal(20_000).astype(np.float32)
+    w = rng.standard_normal(8)
+    tracemalloc.start()
+    try:
+        loss, grad_w, grad_b = fm.linear_value_and_grad(X, y, w, 0.25)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes
+    assert grad_w.dtype == np.float64
+    expected = fm.linear_value_and_grad(X.astype(np.float64), y.astype(np.float64), w, 0.25)
+    assert loss == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(grad_w, expected[1], rtol=1e-12)
+    assert grad_b == pytest.approx(expected[2], rel=1e-12)
 
 
 def test_results_do_not_depend_on_threads(rng):

@@ -13,11 +13,15 @@ class LinearProblem:
     """Validated arrays of a linear model, in the form the compiled kernels take.
 
     Attributes: ``X`` (n, d) C-contiguous, ``y`` (n,) or (n, k) and ``weights`` (n,) or
-    None, all in ``dtype``; ``weight_sum``; ``coef`` (k, d) and ``intercept`` (k,) in
-    float64; ``single_output``, true when y is 1-d.
+    None, all in the common dtype of X and y; ``weight_sum``; ``coef`` (k, d) and
+    ``intercept`` (k,) in float64; ``dtype``, that of the gradients, which includes w's;
+    ``single_output``, true when y is 1-d.
+
+    w's dtype does not change the data's: the kernels multiply in float64 anyway, so
+    float64 coefficients with float32 data need no float64 copy of X.
     """
 
-    def __init__(self, X, y, w, b, sample_weight, *, dtype=None):
+    def __init__(self, X, y, w, b, sample_weight):
         X = as_real_array(X, "X")
         if X.ndim != 2:
             raise ValueError(
@@ -36,14 +40,13 @@ class LinearProblem:
                 f"{X.shape} and y of shape {y.shape}"
             )
 
-        if dtype is None:
-            dtype = np.result_type(X.dtype, y.dtype, w.dtype)
-        self.dtype = np.dtype(dtype)
-        self.X = np.ascontiguousarray(X, dtype=self.dtype)
-        self.y = np.ascontiguousarray(y, dtype=self.dtype)
+        data_dtype = np.result_type(X.dtype, y.dtype)
+        self.dtype = np.result_type(data_dtype, w.dtype)
+        self.X = np.ascontiguousarray(X, dtype=data_dtype)
+        self.y = np.ascontiguousarray(y, dtype=data_dtype)
         self.coef = np.ascontiguousarray(w.reshape(d, k).T, dtype=np.float64)
         self.intercept = _intercepts(b, k, self.single_output)
-        self.weights, self.weight_sum = _weights(sample_weight, n, self.dtype)
+        self.weights, self.weight_sum = _weights(sample_weight, n, data_dtype)
 
     @property
     def n_outputs(self):
@@ -177,6 +180,7 @@ def linear_value_and_grad(X, y, w, b=0.0, *, sample_weight=None, l2=0.0):
         penalty.
     grad_w : ndarray
         Of the shape of `w`, in float32 if `X`, `y` and `w` are float32, else in float64.
+        With float64 `w`, float32 `X` and `y` are still read in place, not copied.
     grad_b : float or ndarray
         A float when `y` is 1-d, else an array of shape (n_outputs,).
 
