@@ -49,9 +49,22 @@ def index_records(records):
     }
 
 
+# The share of the CPUs that other processes may use during a run before the report
+# warns that its timings are unreliable.
+OTHERS_SHARE_LIMIT = 0.1
+
+
 def timed_records(document):
     """Return the records of the MSE kernels and of the linear step."""
     return document["results"] + document.get("linear_results", [])
+
+
+def others_shares(document):
+    """Return the shares of the CPUs that other processes used while calls were timed."""
+    records = timed_records(document) + document.get("head_to_head", [])
+    return [
+        r["others_cpu_share"] for r in records if r.get("others_cpu_share") is not None
+    ]
 
 
 def machine_lines(document):
@@ -102,6 +115,12 @@ def machine_lines(document):
         "CPUs slows the multi-threaded timings most, since every OpenMP call waits "
         "for its slowest thread"
     )
+    shares = others_shares(document)
+    if shares:
+        load_line += (
+            f". Other processes (and the hypervisor's steal) used {min(shares):.0%} "
+            f"to {max(shares):.0%} of the CPUs while calls were timed, by /proc/stat"
+        )
     return [
         cpu,
         build,
@@ -122,17 +141,28 @@ def load_warning(document):
     loads = [
         r["load_average"] for r in timed_records(document) if r.get("load_average")
     ]
-    # This run keeps at most `cpus` threads busy, apart from the idle spinning of
-    # a peer's thread pool, so a higher load means other processes were running.
-    if not loads or max(loads) <= cpus:
-        return []
-    return [
-        f"**Warning:** the load average reached {max(loads):.1f} on {cpus} CPUs, so "
-        "other processes competed for the CPUs. The multi-threaded timings are the "
-        "least reliable: an OpenMP call whose thread waits for a busy CPU takes a "
-        "whole scheduler time slice (several ms).",
-        "",
-    ]
+    shares = others_shares(document)
+    if shares:
+        # Measured over each timing itself, unlike the load average, which still
+        # counts a build that ended a minute before the run.
+        if max(shares) <= OTHERS_SHARE_LIMIT:
+            return []
+        reason = (
+            f"other processes used up to {max(shares):.0%} of the CPUs while calls "
+            "were timed"
+        )
+    else:
+        # This run keeps at most `cpus` threads busy, apart from the idle spinning of
+        # a peer's thread pool, so a higher load means other processes were running.
+        if not loads or max(loads) <= cpus:
+            return []
+        reason = f"the load average reached {max(loads):.1f} on {cpus} CPUs"
+    warning = (
+        f"**Warning:** {reason}, so other processes competed for the CPUs. The "
+        "multi-threaded timings are the least reliable: an OpenMP call whose thread "
+        "waits for a busy CPU takes a whole scheduler time slice (several ms)."
+    )
+    return [warning, ""]
 
 
 READING_NOTES = """\

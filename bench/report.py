@@ -200,6 +200,50 @@ def time_pairs(first, second, policy):
     return ratios
 
 
+def cpu_usage():
+    """Return the busy seconds of all CPUs and the CPU seconds of this process.
+
+    The busy time comes from the first line of /proc/stat: every state but idle and
+    waiting for I/O, with steal (time the hypervisor gave to other machines). Returns
+    None where /proc/stat is missing.
+    """
+    try:
+        with open("/proc/stat") as stat:
+            # user, nice, system, idle, iowait, irq, softirq, steal; guest time is
+            # already part of user and nice.
+            ticks = [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + ticks[4]
+    own = os.times()
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+# The shortest block whose share of other processes' CPU time is reported (see
+# others_cpu_share).
+MIN_SHARE_SECONDS = 0.5
+
+
+@contextlib.contextmanager
+def others_cpu_share():
+    """Measure the share of the CPUs that other processes kept busy inside the block.
+
+    Yields a dict whose "share" is set on exit: the busy CPU time of the whole machine
+    minus this process's, over the block's wall time times the CPU count. Unlike the
+    load average, which trails by a minute, it covers exactly the block. It is None
+    without /proc/stat, and for blocks shorter than MIN_SHARE_SECONDS, since both
+    times count in ticks of 10 ms.
+    """
+    result = {"share": None}
+    before, start = cpu_usage(), time.perf_counter()
+    yield result
+    after, wall = cpu_usage(), time.perf_counter() - start
+    if before is not None and after is not None and wall >= MIN_SHARE_SECONDS:
+        others = (after[0] - before[0]) - (after[1] - before[1])
+        share = others / (wall * (os.cpu_count() or 1))
+        result["share"] = min(1.0, max(0.0, share))
+
+
 def record_failure(record, case, exception):
     """Log that a candidate failed on `case` and mark its record failed."""
     log.warning(
@@ -230,14 +274,21 @@ def measure_candidates(candidates, records, inputs, check, case, policy, rate_fi
             # end the run.
             record_failure(record, case, exception)
 
-    timings = time_calls(list(calls.values()), policy)
+    with others_cpu_share() as others:
+        timings = time_calls(list(calls.values()), policy)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     for index, timing in zip(calls, timings):
         record = records[index]
         if isinstance(timing, Exception):
             record_failure(record, case, timing)
             continue
-        record.update(status="ok", load_average=load, **timing, **checks[index])
+        record.update(
+            status="ok",
+            load_average=load,
+            others_cpu_share=others["share"],
+            **timing,
+            **checks[index],
+        )
         record[rate_field] = record[bytes_field] / timing["median_s"] / 1e9
 
 
@@ -312,7 +363,9 @@ def measure_head_to_head(inputs, threads, policy, missing_packages):
         }
         try:
             fastmse_call = prepare_fastmse(kernel, inputs)
-            ratios = time_pairs(fastmse_call, prepare(inputs), policy)
+            other_call = prepare(inputs)
+            with others_cpu_share() as others:
+                ratios = time_pairs(fastmse_call, other_call, policy)
         except Exception as exception:
             # A peer that fails on one input must not end the run.
             record_failure(record, case, exception)
@@ -324,6 +377,7 @@ def measure_head_to_head(inputs, threads, policy, missing_packages):
                 ratio_median=statistics.median(ratios),
                 ratio_q1=quartiles[0],
                 ratio_q3=quartiles[2],
+                others_cpu_share=others["share"],
             )
         records.append(record)
     return records

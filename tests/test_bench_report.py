@@ -2,6 +2,10 @@
 
 import importlib
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +88,42 @@ def test_report_compare_prints_ratios(report, quick_run, capsys):
 def test_report_rejects_partial_rows(report, tmp_path):
     with pytest.raises(SystemExit):
         report.main(["--quick", "--sizes", "1500", "--out", str(tmp_path)])
+
+
+def test_others_cpu_share_sees_a_busy_process(report):
+    # A process that spins on one CPU beside a sleeping block shows as another's share.
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        with report.others_cpu_share() as others:
+            time.sleep(report.MIN_SHARE_SECONDS)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert others["share"] > 0.5 / os.cpu_count()
+
+
+def test_others_cpu_share_leaves_out_this_process(report):
+    with report.others_cpu_share() as others:
+        start = time.perf_counter()
+        while time.perf_counter() - start < report.MIN_SHARE_SECONDS:
+            pass
+    assert others["share"] < 0.5 / os.cpu_count()
+
+
+def shares_document(shares, load):
+    records = [
+        {"status": "ok", "load_average": load, "others_cpu_share": share}
+        for share in shares
+    ]
+    return {"machine": {"usable_cpus": 2}, "results": records}
+
+
+def test_load_warning_follows_the_measured_share():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.syspath_prepend(str(BENCH_DIR))
+        render = importlib.import_module("render")
+    # A load left over from a build does not warn when the timings saw idle CPUs.
+    assert render.load_warning(shares_document([0.0, 0.02], load=9.0)) == []
+    warning = render.load_warning(shares_document([0.0, 0.35], load=0.5))
+    assert "other processes used up to 35% of the CPUs" in warning[0]
