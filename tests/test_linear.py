@@ -146,6 +146,22 @@ def test_float64_coefficients_keep_float32_data(rng):
     assert grad_b == pytest.approx(expected[2], rel=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e39, 1e-44, 1e-50])
+def test_float64_weights_stay_float64_with_float32_data(rng, scale):
+    # Weights beyond float32's range make the data float64 rather than being rounded.
+    X = rng.standard_normal((6, 2)).astype(np.float32)
+    y = rng.standard_normal(6).astype(np.float32)
+    w = np.array([0.5, -0.25])
+    weights = scale * np.arange(1.0, 7.0)
+    loss, grad_w, grad_b = fm.linear_value_and_grad(X, y, w, 0.1, sample_weight=weights)
+    expected = reference.linear_value_and_grad(
+        X.astype(np.float64), y.astype(np.float64), w, 0.1, sample_weight=weights
+    )
+    assert loss == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(grad_w, expected[1], rtol=1e-12)
+    assert grad_b == pytest.approx(expected[2], rel=1e-12)
+
+
 def test_results_do_not_depend_on_threads(rng):
     X = rng.standard_normal((100_003, 20))
     y, w = rng.standard_normal(100_003), rng.standard_normal(20)

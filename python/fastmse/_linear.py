@@ -13,12 +13,13 @@ class LinearProblem:
     """Validated arrays of a linear model, in the form the compiled kernels take.
 
     Attributes: ``X`` (n, d) C-contiguous, ``y`` (n,) or (n, k) and ``weights`` (n,) or
-    None, all in the common dtype of X and y; ``weight_sum``; ``coef`` (k, d) and
-    ``intercept`` (k,) in float64; ``dtype``, that of the gradients, which includes w's;
-    ``single_output``, true when y is 1-d.
+    None, all in the common dtype of X, y and the weights; ``weight_sum``; ``coef``
+    (k, d) and ``intercept`` (k,) in float64; ``dtype``, that of the gradients, which
+    includes w's; ``single_output``, true when y is 1-d.
 
     w's dtype does not change the data's: the kernels multiply in float64 anyway, so
-    float64 coefficients with float32 data need no float64 copy of X.
+    float64 coefficients with float32 data need no float64 copy of X. Float64 weights
+    do, since float32 would round them or overflow.
     """
 
     def __init__(self, X, y, w, b, sample_weight):
@@ -40,7 +41,11 @@ class LinearProblem:
                 f"{X.shape} and y of shape {y.shape}"
             )
 
-        data_dtype = np.result_type(X.dtype, y.dtype)
+        data_dtypes = [X.dtype, y.dtype]
+        if sample_weight is not None:
+            sample_weight = as_real_array(sample_weight, "sample_weight")
+            data_dtypes.append(sample_weight.dtype)
+        data_dtype = np.result_type(*data_dtypes)
         self.dtype = np.result_type(data_dtype, w.dtype)
         self.X = np.ascontiguousarray(X, dtype=data_dtype)
         self.y = np.ascontiguousarray(y, dtype=data_dtype)
@@ -180,7 +185,8 @@ def linear_value_and_grad(X, y, w, b=0.0, *, sample_weight=None, l2=0.0):
         penalty.
     grad_w : ndarray
         Of the shape of `w`, in float32 if `X`, `y` and `w` are float32, else in float64.
-        With float64 `w`, float32 `X` and `y` are still read in place, not copied.
+        With float64 `w`, float32 `X` and `y` are still read in place, not copied
+        (float64 `sample_weight` makes them float64, as float32 would round it).
     grad_b : float or ndarray
         A float when `y` is 1-d, else an array of shape (n_outputs,).
 
