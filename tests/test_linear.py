@@ -129,9 +129,10 @@ def test_mixed_dtypes_compute_in_float64(rng):
 
 def test_float64_coefficients_keep_float32_data(rng):
     # w's dtype sets the gradients' dtype only: X stays float32, without a float64 copy.
-    X = rng.standard_normal((20_000, 8)).astype(np.float32)
-    y = rng.standard_normal(20_000).astype(np.float32)
+    X = rng.standard_normal((100_000, 8)).astype(np.float32)
+    y = rng.standard_normal(100_000).astype(np.float32)
     w = rng.standard_normal(8)
+    fm.linear_value_and_grad(X[:10], y[:10], w)  # first-call set-up, outside the trace
     tracemalloc.start()
     try:
         loss, grad_w, grad_b = fm.linear_value_and_grad(X, y, w, 0.25)
