@@ -307,6 +307,13 @@ def test_object_dtype_hints_at_big_integers():
         fm.mse(2**70, 0)
 
 
+def test_none_input_is_named():
+    with pytest.raises(TypeError, match="^y_pred is None, but fastmse needs real numbers"):
+        fm.mse([1.0], None)
+    with pytest.raises(TypeError, match="^b is None"):
+        fm.linear_value_and_grad(np.ones((3, 2)), np.ones(3), np.ones(2), None)
+
+
 def test_python_scalar_keeps_float32():
     values = np.arange(4, dtype=np.float32)
     assert fm.squared_error(values, 0.5).dtype == np.float32

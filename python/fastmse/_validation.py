@@ -14,6 +14,9 @@ def as_real_array(value, name):
     become float64, so that no integer difference can overflow. Byte-swapped and unaligned
     arrays are copied into native, aligned ones.
     """
+    if value is None:
+        # np.asarray(None) is an object array, whose message would not say "None".
+        raise TypeError(f"{name} is None, but fastmse needs real numbers")
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
             f"{name} is a masked array, and fastmse would ignore its mask; select the "
