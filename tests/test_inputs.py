@@ -308,7 +308,8 @@ def test_object_dtype_hints_at_big_integers():
 
 
 def test_none_input_is_named():
-    with pytest.raises(TypeError, match="^y_pred is None, but fastmse needs real numbers"):
+    message = "^y_pred is None, but fastmse needs real numbers: pass an array or a number"
+    with pytest.raises(TypeError, match=message):
         fm.mse([1.0], None)
     with pytest.raises(TypeError, match="^b is None"):
         fm.linear_value_and_grad(np.ones((3, 2)), np.ones(3), np.ones(2), None)

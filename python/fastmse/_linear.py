@@ -1,12 +1,11 @@
 """A linear model's MSE and its gradient in one pass over X, and one gradient step."""
 
 import math
-import numbers
 
 import numpy as np
 
 from . import _core
-from ._validation import as_real_array, raise_for_invalid_weights
+from ._validation import as_real_array, raise_for_invalid_weights, real_number
 
 
 class LinearProblem:
@@ -121,15 +120,6 @@ def _weights(sample_weight, n, dtype):
             "underflow there, so use weights nearer to 1"
         )
     return weights, weight_sum
-
-
-def real_number(value, name):
-    """Return `value` as a float: a real number, or a 0-d array of one; else TypeError."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
 
 
 def check_l2(l2):

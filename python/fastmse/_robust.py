@@ -1,11 +1,9 @@
 """Losses that outliers pull less than MSE: mean absolute error and Huber's loss."""
 
 import math
-import numbers
-
-import numpy as np
 
 from ._losses import reduce_loss, value_and_grad
+from ._validation import real_number
 
 __all__ = [
     "huber",
@@ -171,11 +169,7 @@ def huber_value_and_grad(y_true, y_pred, *, delta=1.0, sample_weight=None, out=N
 
 
 def _check_delta(delta):
-    if isinstance(delta, np.ndarray) and delta.ndim == 0 and delta.dtype.kind in "iuf":
-        delta = delta[()]  # a 0-d array counts as its number, as in NumPy
-    if isinstance(delta, (bool, np.bool_)) or not isinstance(delta, numbers.Real):
-        raise TypeError(f"delta must be a real number, not {type(delta).__name__}")
-    value = float(delta)
+    value = real_number(delta, "delta")
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"delta must be positive and finite, not {delta}")
     return value

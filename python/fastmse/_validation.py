@@ -1,10 +1,20 @@
 """Input rules shared by every public function: dtypes, shapes, weights, axes and out."""
 
+import numbers
 import operator
 
 import numpy as np
 
 AxisError = getattr(np, "exceptions", np).AxisError
+
+
+def real_number(value, name):
+    """Return `value` as a float: a real number, or a 0-d array of one; else TypeError."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return float(value)
 
 
 def as_real_array(value, name):
@@ -16,7 +26,7 @@ def as_real_array(value, name):
     """
     if value is None:
         # np.asarray(None) is an object array, whose message would not say "None".
-        raise TypeError(f"{name} is None, but fastmse needs real numbers")
+        raise TypeError(f"{name} is None, but fastmse needs real numbers: pass an array or a number")
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
             f"{name} is a masked array, and fastmse would ignore its mask; select the "
