@@ -99,7 +99,10 @@ int64_t cache_bytes(int level) {
         char unit = 0;
         if (found != level || !(type_file >> type) || type == "Instruction") continue;
         if (!(size_file >> size >> unit)) return 0;
-        return unit == 'K' ? size << 10 : unit == 'M' ? size << 20 : unit == 'G' ? size << 30 : 0;
+        if (unit == 'K') return size << 10;
+        if (unit == 'M') return size << 20;
+        if (unit == 'G') return size << 30;
+        return 0;
     }
 }
 

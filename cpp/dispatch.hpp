@@ -23,8 +23,8 @@ bool select_best_target(const std::string& cap);
 // Uses exactly `name`; throws std::invalid_argument when this CPU cannot run it.
 void use_target(const std::string& name);
 
-// The contiguous inputs for which the driver asks the reductions to prefetch (kCanPrefetch
-// in mse.hpp), counting the bytes of every input array: more than min_bytes_per_thread and
+// The contiguous inputs for which the driver requests prefetching from the reductions
+// (kCanPrefetch in mse.hpp), counting the bytes of every input array: more than min_bytes_per_thread and
 // at most max_bytes_per_thread for each thread, and at most max_bytes in all. By default
 // 1.5 times a core's L2 cache, a quarter of the L3 cache and half of it, as Linux reports
 // them: where prefetching paid on the 2-core AMD Zen 5 development machine. Below, the L2

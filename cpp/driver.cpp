@@ -51,10 +51,12 @@ constexpr int64_t kBatch = 64;
 // the caches anyway, and skipping the cache saves reading each line before writing it.
 constexpr int64_t kStreamMinBytes = int64_t{16} << 20;
 
-// Whether a reduction over `bytes` bytes of contiguous input on `threads` threads asks the
-// kernels to prefetch (see PrefetchWindow).
+// Whether a reduction over `bytes` bytes of contiguous input on `threads` threads requests
+// prefetching from the kernels (see PrefetchWindow).
 bool wants_prefetch(int64_t bytes, int threads) {
     const PrefetchWindow window = prefetch_window();
+    // Small inputs, the common case, leave before the division.
+    if (bytes <= window.min_bytes_per_thread || bytes > window.max_bytes) return false;
     const int64_t per_thread = bytes / threads;
     return per_thread > window.min_bytes_per_thread &&
            per_thread <= window.max_bytes_per_thread && bytes <= window.max_bytes;

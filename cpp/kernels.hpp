@@ -137,8 +137,8 @@ struct KernelSet {
                    int64_t n) noexcept;
     // reduce's sums of each piece of `piece` <= kChunk elements of the n elements, written
     // to out[0], ..., out[ceil(n / piece) - 1]: the chunks of an array (piece = kChunk), or
-    // its rows. One call streams through all of them. `prefetch` asks the loop to fetch the
-    // inputs ahead of its loads; some targets ignore it, and it never changes the sums.
+    // its rows. One call streams through all of them. `prefetch` requests that the loop fetch
+    // the inputs ahead of its loads. Some targets ignore it, and it never changes the sums.
     void (*reduce_pieces)(Loss loss, double delta, const T* y_true, const T* y_pred,
                           const T* weights, int64_t n, int64_t piece, bool prefetch,
                           Sums* out) noexcept;

@@ -191,10 +191,10 @@ FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights,
 }
 
 // Whether reduce_leaf can prefetch its inputs, and how far ahead, in bytes. Data that sit in
-// the L3 cache arrive late for the AVX2 and AVX-512 loops: on the 2-core AMD Zen 5
+// the L3 cache arrive late for the AVX2 and AVX-512 loops. On the 2-core AMD Zen 5
 // development machine, prefetching made sums of 2 * 10**5 to 10**6 elements 5% to 21%
 // faster, on one and two threads, for both float types, weighted or not. From main memory,
-// it made them up to 30% slower, so the driver asks for it only where it paid (see
+// it made them up to 30% slower, so the driver requests it only where it paid (see
 // PrefetchWindow in dispatch.hpp). The float32 loop with HalfVec, the scalar and the NEON
 // loops do not prefetch: they were not measured.
 constexpr bool kCanPrefetch = FASTMSE_TARGET_ID == FASTMSE_AVX512 ||

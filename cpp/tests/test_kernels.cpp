@@ -325,7 +325,7 @@ void check_chunk_parts(const fastmse::KernelTable& table, const fastmse::KernelS
                                          " chunk parts n=" + std::to_string(n) +
                                          " loss=" + std::to_string(static_cast<int>(loss)) +
                                          (weights != nullptr ? " weighted" : "");
-                // Prefetching, which the driver asks for by size, must not change a sum.
+                // Prefetching, which the driver requests by input size, must not change a sum.
                 for (bool prefetch : {false, true}) {
                     const std::string label = base + (prefetch ? " prefetch" : "");
                     // Rows of 7 and 1000 elements, as reduce_rows passes them.
