@@ -209,8 +209,8 @@ def cpu_usage():
     """
     try:
         with open("/proc/stat") as stat:
-            # user, nice, system, idle, iowait, irq, softirq, steal; guest time is
-            # already part of user and nice.
+            # user, nice, system, idle, iowait, irq, softirq and steal. The guest
+            # fields that follow are already part of user and nice.
             ticks = [int(value) for value in stat.readline().split()[1:9]]
     except (OSError, ValueError):
         return None

@@ -90,7 +90,7 @@ def test_report_rejects_partial_rows(report, tmp_path):
         report.main(["--quick", "--sizes", "1500", "--out", str(tmp_path)])
 
 
-def test_others_cpu_share_sees_a_busy_process(report):
+def test_cpu_share_sees_busy_process(report):
     # A process that spins on one CPU beside a sleeping block shows as another's share.
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
@@ -103,7 +103,7 @@ def test_others_cpu_share_sees_a_busy_process(report):
     assert others["share"] > 0.5 / os.cpu_count()
 
 
-def test_others_cpu_share_leaves_out_this_process(report):
+def test_cpu_share_excludes_own_process(report):
     with report.others_cpu_share() as others:
         start = time.perf_counter()
         while time.perf_counter() - start < report.MIN_SHARE_SECONDS:

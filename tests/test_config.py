@@ -267,7 +267,7 @@ def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
 def test_show_config_prefetch_with_halves(
     capsys, simd_target, restore_split_conversions
 ):
-    # The AVX-512 float32 loop that widens in halves does not prefetch; AVX2's does.
+    # The AVX-512 float32 loop that widens in halves does not prefetch, but AVX2's does.
     _core.set_split_conversions(True)
     fm.show_config()
     lines = capsys.readouterr().out.splitlines()

@@ -148,7 +148,7 @@ def test_float64_coefficients_keep_float32_data(rng):
 
 
 @pytest.mark.parametrize("scale", [1e39, 1e-44, 1e-50])
-def test_float64_weights_stay_float64_with_float32_data(rng, scale):
+def test_float64_weights_keep_data_float64(rng, scale):
     # Weights beyond float32's range make the data float64 rather than being rounded.
     X = rng.standard_normal((6, 2)).astype(np.float32)
     y = rng.standard_normal(6).astype(np.float32)
