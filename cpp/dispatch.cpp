@@ -107,9 +107,9 @@ int64_t cache_bytes(int level) {
 }
 
 PrefetchWindow default_prefetch_window() {
-    const int64_t l2 = cache_bytes(2), l3 = cache_bytes(3);
-    if (l2 == 0 || l3 == 0) return {0, 0, 0};
-    return {l2 + l2 / 2, l3 / 4, l3 / 2};
+    const int64_t l1 = cache_bytes(1), l3 = cache_bytes(3);
+    if (l1 == 0 || l3 == 0) return {0, 0, 0};
+    return {l1, l3 / 4, l3 / 2};
 }
 
 std::atomic<const KernelTable*> g_active{nullptr};

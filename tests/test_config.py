@@ -213,8 +213,8 @@ def linux_cache_bytes(level):
 
 
 def test_default_prefetch_window_follows_the_caches():
-    l2, l3 = linux_cache_bytes(2), linux_cache_bytes(3)
-    expected = (l2 + l2 // 2, l3 // 4, l3 // 2) if l2 and l3 else (0, 0, 0)
+    l1, l3 = linux_cache_bytes(1), linux_cache_bytes(3)
+    expected = (l1, l3 // 4, l3 // 2) if l1 and l3 else (0, 0, 0)
     assert _core.config()["prefetch_window"] == expected
 
 
@@ -252,7 +252,11 @@ def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
     prefetching = info["target"] in ("avx2", "avx512")
     _core.set_prefetch_window(3 << 19, 8 << 20, 16 << 20)
     fm.show_config()
-    expected = "1.5 to 8.0 MiB per thread, 16.0 MiB in all" if prefetching else "none ("
+    expected = "1.5 MiB to 8.0 MiB per thread, 16.0 MiB in all" if prefetching else "none ("
+    assert f"prefetch window:     {expected}" in capsys.readouterr().out
+    _core.set_prefetch_window(48 << 10, 120 << 20, 240 << 20)
+    fm.show_config()
+    expected = "48 KiB to 120.0 MiB per thread, 240.0 MiB in all" if prefetching else "none ("
     assert f"prefetch window:     {expected}" in capsys.readouterr().out
     _core.set_prefetch_window(0, 0, 0)
     fm.show_config()

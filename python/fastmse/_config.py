@@ -63,6 +63,13 @@ def empty_cache():
     _core.clear_buffer_cache()
 
 
+def _size_text(size):
+    """Write a size in bytes as people read it: '48 KiB', '120.0 MiB'."""
+    if 0 < size < 2**20:
+        return f"{size / 2**10:.0f} KiB"
+    return f"{size / 2**20:.1f} MiB"
+
+
 def show_config(mode="stdout"):
     """Show the version, compiler, SIMD targets, OpenMP, threads and prefetch window.
 
@@ -92,7 +99,7 @@ def show_config(mode="stdout"):
         # This CPU widens float32 to double faster 4 values at a time than 8.
         target += " (float32 widened in 256-bit halves)"
     window = info["prefetch_window"]
-    low, high, total = (size / 2**20 for size in window)
+    low, high, total = window
     if info["target"] not in ("avx2", "avx512"):
         prefetch = "none (only the AVX2 and AVX-512 sums prefetch)"
     elif window == (0, 0, 0):
@@ -100,7 +107,9 @@ def show_config(mode="stdout"):
     elif high <= max(low, 0) or total <= 0:
         prefetch = "none (empty window)"
     else:
-        prefetch = f"{low:.1f} to {high:.1f} MiB per thread, {total:.1f} MiB in all"
+        prefetch = (
+            f"{_size_text(low)} to {_size_text(high)} per thread, {_size_text(total)} in all"
+        )
         if info["target"] == "avx512" and info["split_conversions"]:
             # The float32 loop that widens in halves does not prefetch.
             prefetch += " (float64 only)"
@@ -112,7 +121,7 @@ def show_config(mode="stdout"):
         ("OpenMP", "yes" if info["openmp"] else "no"),
         ("threads", threads),
         ("prefetch window", prefetch),
-        ("cached memory", f"{info['cached_bytes'] / 2**20:.1f} MiB"),
+        ("cached memory", _size_text(info["cached_bytes"])),
         ("Python", sys.version.split()[0]),
     ]
     lines = [f"fastmse {info['version']}"]
