@@ -379,13 +379,20 @@ Sums sum_weights_typed(const Problem& problem) {
     return sum_slice(operands, 0, threads_for(operands.slice_size()), kernel);
 }
 
+// Whether map writes `n` values of T to `out` with non-temporal stores.
+template <class T>
+bool wants_streaming(const T* out, int64_t n) {
+    return n * static_cast<int64_t>(sizeof(T)) >= kStreamMinBytes &&
+           reinterpret_cast<uintptr_t>(out) % 64 == 0;
+}
+
 template <class T>
 Sums map_typed(const Problem& problem, MapOp op, double scale) {
     const Operands<T> operands(problem);
     const KernelSet<T>& set = kernels<T>();
-    const int64_t bytes = operands.slice_size() * static_cast<int64_t>(sizeof(T));
-    const bool stream = bytes >= kStreamMinBytes && operands.is_contiguous(Problem::out) &&
-                        reinterpret_cast<uintptr_t>(problem.data[Problem::out]) % 64 == 0;
+    const bool stream = operands.is_contiguous(Problem::out) &&
+                        wants_streaming(reinterpret_cast<T*>(problem.data[Problem::out]),
+                                        operands.slice_size());
     auto kernel = [&](const T* t, const T* p, const T* w, T* out, int64_t n) {
         return set.map(op, problem.loss, problem.delta, t, p, w, scale, out, n, stream);
     };
@@ -526,6 +533,28 @@ Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred
 }
 
 template <class T>
+Sums map_contiguous(MapOp op, Loss loss, double delta, const T* y_true, const T* y_pred,
+                    const T* weights, double scale, T* out, int64_t n) {
+    const KernelSet<T>& set = kernels<T>();
+    const bool stream = wants_streaming(out, n);
+    return canonical(sum_chunks(ceil_div(n, kChunk), threads_for(n), [&](int64_t chunk) {
+        const int64_t begin = chunk * kChunk;
+        return set.map(op, loss, delta, y_true + begin, y_pred + begin,
+                       weights != nullptr ? weights + begin : nullptr, scale, out + begin,
+                       std::min(kChunk, n - begin), stream);
+    }));
+}
+
+template <class T>
+Sums sum_weights_contiguous(const T* weights, int64_t n) {
+    const KernelSet<T>& set = kernels<T>();
+    return canonical(sum_chunks(ceil_div(n, kChunk), threads_for(n), [&](int64_t chunk) {
+        const int64_t begin = chunk * kChunk;
+        return set.sum_weights(weights + begin, std::min(kChunk, n - begin));
+    }));
+}
+
+template <class T>
 void reduce_rows(Loss loss, double delta, const T* y_true, const T* y_pred, int64_t rows,
                  int64_t row_size, double* out) {
     const KernelSet<T>& set = kernels<T>();
@@ -583,6 +612,12 @@ ExactSums reduce_exact_contiguous(const T* y_true, const T* y_pred, const T* wei
 
 template Sums reduce_contiguous(Loss, double, const float*, const float*, const float*, int64_t);
 template Sums reduce_contiguous(Loss, double, const double*, const double*, const double*, int64_t);
+template Sums map_contiguous(MapOp, Loss, double, const float*, const float*, const float*,
+                             double, float*, int64_t);
+template Sums map_contiguous(MapOp, Loss, double, const double*, const double*, const double*,
+                             double, double*, int64_t);
+template Sums sum_weights_contiguous(const float*, int64_t);
+template Sums sum_weights_contiguous(const double*, int64_t);
 template void reduce_rows(Loss, double, const float*, const float*, int64_t, int64_t, double*);
 template void reduce_rows(Loss, double, const double*, const double*, int64_t, int64_t, double*);
 template ExactSums reduce_exact_contiguous(const float*, const float*, const float*, int64_t);

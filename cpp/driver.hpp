@@ -38,6 +38,14 @@ template <class T>
 Sums reduce_contiguous(Loss loss, double delta, const T* y_true, const T* y_pred, const T* weights,
                        int64_t n);
 
+// map and sum_weights for contiguous arrays of n elements (weights may be null), without
+// the general set-up: the same chunks, threads and results.
+template <class T>
+Sums map_contiguous(MapOp op, Loss loss, double delta, const T* y_true, const T* y_pred,
+                    const T* weights, double scale, T* out, int64_t n);
+template <class T>
+Sums sum_weights_contiguous(const T* weights, int64_t n);
+
 // The unweighted loss sum of each of `rows` contiguous rows of row_size elements, at most
 // kChunk, into out[rows]: the sums that reduce_slices gives for such rows, without its set-up.
 template <class T>

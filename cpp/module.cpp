@@ -13,6 +13,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "bindings.hpp"
 #include "buffers.hpp"
@@ -374,20 +375,14 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
     if (!is_contiguous_weights(weights, t, dtype, &w)) return py::none();
     const int64_t n = element_count(t);
     const size_t bytes = static_cast<size_t>(n) * static_cast<size_t>(t.itemsize());
-
-    Problem problem;
-    problem.dtype = dtype;
-    problem.shape = {n};
-    const std::vector<int64_t> strides = {static_cast<int64_t>(t.itemsize())};
-    for (int op : {Problem::y_true, Problem::y_pred, Problem::weights, Problem::out}) {
-        problem.strides[op] = strides;
-    }
+    const bool f32 = dtype == DType::f32;
 
     double divisor = static_cast<double>(n);
     if (w != nullptr) {
-        Problem weights_only = problem;
-        weights_only.data[Problem::weights] = static_cast<char*>(const_cast<void*>(w));
-        const Sums sums = without_gil_if_large(n, [&] { return sum_weights(weights_only); });
+        const Sums sums = without_gil_if_large(n, [&] {
+            return f32 ? sum_weights_contiguous(static_cast<const float*>(w), n)
+                       : sum_weights_contiguous(static_cast<const double*>(w), n);
+        });
         if (sums.min_weight != 0.0 || !(sums.weights >= kSmallWeightSum) ||
             !(sums.weights < kLargeWeightSum)) {
             return py::none();
@@ -414,13 +409,17 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
         if (w != nullptr && overlaps(w)) return py::none();
     }
 
-    problem.data[Problem::y_true] = static_cast<char*>(const_cast<void*>(t.data()));
-    problem.data[Problem::y_pred] = static_cast<char*>(const_cast<void*>(p.data()));
-    problem.data[Problem::weights] = static_cast<char*>(const_cast<void*>(w));
-    problem.data[Problem::out] = static_cast<char*>(result.mutable_data());
-
     const double scale = 2.0 / divisor;
-    const Sums sums = without_gil_if_large(n, [&] { return map(problem, MapOp::gradient, scale); });
+    const Sums sums = without_gil_if_large(n, [&] {
+        auto run = [&](auto* out_data) {
+            using T = std::remove_pointer_t<decltype(out_data)>;
+            return map_contiguous(MapOp::gradient, Loss::squared, 1.0,
+                                  static_cast<const T*>(t.data()), static_cast<const T*>(p.data()),
+                                  static_cast<const T*>(w), scale, out_data, n);
+        };
+        return f32 ? run(static_cast<float*>(result.mutable_data()))
+                   : run(static_cast<double*>(result.mutable_data()));
+    });
     return py::make_tuple(sums.squares / divisor, result);
 }
 
