@@ -359,14 +359,15 @@ py::array empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
     return py::array(dtype, shape, {}, block->data, owner);
 }
 
-// The MSE and its gradient for a contiguous pair (see is_contiguous_pair) and contiguous
-// weights or None (see is_contiguous_weights), or None for the general path. That path also
+// The mean of a loss and its gradient for a contiguous pair (see is_contiguous_pair) and
+// contiguous weights or None (see is_contiguous_weights), or None for the general path. That path also
 // takes weights that are not all non-negative or whose sum lies outside
 // [kSmallWeightSum, kLargeWeightSum), where the sum or the products may need scaling. `out`
 // may be None, or a C-contiguous writable array of the inputs' shape and dtype that is one
 // of them or shares no memory with them, and none with the weights.
 py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::handle out,
-                                     py::handle weights) {
+                                     py::handle weights, const std::string& loss, double delta) {
+    const Loss parsed = parse_loss(loss);
     DType dtype;
     if (!is_contiguous_pair(y_true, y_pred, &dtype)) return py::none();
     const auto t = py::reinterpret_borrow<py::array>(y_true);
@@ -409,11 +410,12 @@ py::object value_and_grad_contiguous(py::handle y_true, py::handle y_pred, py::h
         if (w != nullptr && overlaps(w)) return py::none();
     }
 
-    const double scale = 2.0 / divisor;
+    // The squared loss's slope d lacks the factor 2 of the derivative of d**2.
+    const double scale = (parsed == Loss::squared ? 2.0 : 1.0) / divisor;
     const Sums sums = without_gil_if_large(n, [&] {
         auto run = [&](auto* out_data) {
             using T = std::remove_pointer_t<decltype(out_data)>;
-            return map_contiguous(MapOp::gradient, Loss::squared, 1.0,
+            return map_contiguous(MapOp::gradient, parsed, delta,
                                   static_cast<const T*>(t.data()), static_cast<const T*>(p.data()),
                                   static_cast<const T*>(w), scale, out_data, n);
         };
@@ -500,7 +502,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("exact_sums", &exact_sums, py::arg("y_true"), py::arg("y_pred"), py::arg("weights"));
     m.def("empty", &empty, py::arg("shape"), py::arg("dtype"));
     m.def("value_and_grad_contiguous", &value_and_grad_contiguous, py::arg("y_true"),
-          py::arg("y_pred"), py::arg("out"), py::arg("weights"));
+          py::arg("y_pred"), py::arg("out"), py::arg("weights"), py::arg("loss"),
+          py::arg("delta"));
     m.attr("MIN_WEIGHT_SUM") = kMinWeightSum;
     m.attr("SMALL_WEIGHT_SUM") = kSmallWeightSum;
     m.attr("LARGE_WEIGHT_SUM") = kLargeWeightSum;

@@ -193,9 +193,10 @@ FASTMSE_INLINE void add_terms(typename W::V& squares, typename W::V& weights,
 // Whether reduce_leaf can prefetch its inputs, and how far ahead, in bytes. Data beyond the
 // L1 cache arrive late for the AVX2 and AVX-512 loops. Where the data sat in the L2 or L3
 // cache, prefetching made sums 5% to 21% faster on the 2-core AMD Zen 5 and Intel Xeon
-// development machines, on one and two threads, for both float types, weighted or not. From main memory it was often slower, so the driver requests it only inside a
-// window of sizes (PrefetchWindow in dispatch.hpp). The float32 loop with HalfVec, the
-// scalar and the NEON loops do not prefetch: they were not measured.
+// development machines, on one and two threads, for both float types, weighted or not.
+// From main memory it was often slower, so the driver requests it only inside a window of
+// sizes (PrefetchWindow in dispatch.hpp). The float32 loop with HalfVec, the scalar and the
+// NEON loops do not prefetch: they were not measured.
 constexpr bool kCanPrefetch = FASTMSE_TARGET_ID == FASTMSE_AVX512 ||
                               FASTMSE_TARGET_ID == FASTMSE_AVX2;
 constexpr int64_t kPrefetchBytes = 1024;

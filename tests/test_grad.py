@@ -37,34 +37,48 @@ def test_weighted_gradient(simd_target, num_threads, dtype, n, rng):
     assert_close(gradient, expected, dtype)
 
 
+VALUE_AND_GRAD = {
+    "squared": (fm.mse_value_and_grad, fm.mse),
+    "absolute": (fm.mae_value_and_grad, fm.mae),
+    "huber": (
+        lambda *args, **kwargs: fm.huber_value_and_grad(*args, delta=0.5, **kwargs),
+        lambda *args, **kwargs: fm.huber(*args, delta=0.5, **kwargs),
+    ),
+}
+
+
+@pytest.mark.parametrize("loss", VALUE_AND_GRAD)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 67, 8193, 300_001])
-@pytest.mark.parametrize("weights", ["near 1", "sum below 0.5", "tiny", "huge"])
-def test_weighted_shortcut_equals_general_path(dtype, n, weights, rng):
-    # 1-D contiguous arrays with weights of their dtype go to C++ without the Python
-    # set-up, unless the weight sum is far from 1. A column of the same values takes the
-    # general path, and so does an output that overlaps the weights.
-    scale = {
-        "near 1": 1.0,
-        "sum below 0.5": 0.1 / n,
-        "tiny": float(np.finfo(dtype).tiny) / 4,
-        "huge": float(np.finfo(dtype).max) / 8,
-    }[weights]
+@pytest.mark.parametrize("weights", [None, "near 1", "sum below 0.5", "tiny", "huge"])
+def test_shortcut_equals_general_path(loss, dtype, n, weights, rng):
+    # 1-D contiguous arrays, with or without weights of their dtype, go to C++ without
+    # the Python set-up, unless the weight sum is far from 1. A column of the same values
+    # takes the general path, and so does an output that overlaps the weights.
+    value_and_grad, mean_loss = VALUE_AND_GRAD[loss]
     t = rng.standard_normal(n).astype(dtype)
     p = rng.standard_normal(n).astype(dtype)
-    w = (rng.integers(1, 5, n) * scale).astype(dtype)
-    value, gradient = fm.mse_value_and_grad(t, p, sample_weight=w)
-    column_value, column = fm.mse_value_and_grad(
-        t[:, None], p[:, None], sample_weight=w
-    )
+    w = None
+    if weights is not None:
+        scale = {
+            "near 1": 1.0,
+            "sum below 0.5": 0.1 / n,
+            "tiny": float(np.finfo(dtype).tiny) / 4,
+            "huge": float(np.finfo(dtype).max) / 8,
+        }[weights]
+        w = (rng.integers(1, 5, n) * scale).astype(dtype)
+    value, gradient = value_and_grad(t, p, sample_weight=w)
+    assert value == mean_loss(t, p, sample_weight=w)
+    column_value, column = value_and_grad(t[:, None], p[:, None], sample_weight=w)
     assert value == column_value
     np.testing.assert_array_equal(gradient, column.ravel())
     in_place = p.copy()
-    assert fm.mse_value_and_grad(t, in_place, sample_weight=w, out=in_place)[0] == value
+    assert value_and_grad(t, in_place, sample_weight=w, out=in_place)[0] == value
     np.testing.assert_array_equal(in_place, gradient)
-    both = w.copy()
-    assert fm.mse_value_and_grad(t, p, sample_weight=both, out=both)[0] == value
-    np.testing.assert_array_equal(both, gradient)
+    if w is not None:
+        both = w.copy()
+        assert value_and_grad(t, p, sample_weight=both, out=both)[0] == value
+        np.testing.assert_array_equal(both, gradient)
 
 
 def test_gradient_is_derivative_of_mse(rng):

@@ -433,12 +433,13 @@ def _reduce_general(
 
 def value_and_grad(y_true, y_pred, sample_weight, out, loss="squared", delta=1.0):
     """Return the mean loss and its gradient with respect to y_pred, as `mse_grad` does."""
-    if loss == "squared":
-        # Weights whose sum lies in [_SMALL_WEIGHT_SUM, _LARGE_WEIGHT_SUM) need no
-        # scaling below, so the compiled function handles them too.
-        result = _core.value_and_grad_contiguous(y_true, y_pred, out, sample_weight)
-        if result is not None:
-            return result
+    # Weights whose sum lies in [_SMALL_WEIGHT_SUM, _LARGE_WEIGHT_SUM) need no scaling
+    # below, so the compiled function handles them too.
+    result = _core.value_and_grad_contiguous(
+        y_true, y_pred, out, sample_weight, loss, delta
+    )
+    if result is not None:
+        return result
     t, p, w, shape = prepare_inputs(y_true, y_pred, sample_weight)
     # The squared loss's slope d lacks the factor 2 of the derivative of d**2.
     factor = 2.0 if loss == "squared" else 1.0

@@ -10,6 +10,9 @@ AxisError = getattr(np, "exceptions", np).AxisError
 
 def real_number(value, name):
     """Return `value` as a float: a real number, or a 0-d array of one; else TypeError."""
+    if type(value) is float or type(value) is int:
+        # The common cases, which skip the slow check against numbers.Real.
+        return float(value)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
