@@ -258,6 +258,10 @@ def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
     fm.show_config()
     expected = "48 KiB to 120.0 MiB per thread, 240.0 MiB in all" if prefetching else "none ("
     assert f"prefetch window:     {expected}" in capsys.readouterr().out
+    _core.set_prefetch_window(0, 1000, 5 << 30)
+    fm.show_config()
+    expected = "0 bytes to 1000 bytes per thread, 5120.0 MiB in all" if prefetching else "none ("
+    assert f"prefetch window:     {expected}" in capsys.readouterr().out
     _core.set_prefetch_window(0, 0, 0)
     fm.show_config()
     expected = "none (Linux reports no cache sizes)" if prefetching else "none ("

@@ -64,8 +64,10 @@ def empty_cache():
 
 
 def _size_text(size):
-    """Write a size in bytes as people read it: '48 KiB', '120.0 MiB'."""
-    if 0 < size < 2**20:
+    """Write a size in bytes as people read it: '0 bytes', '48 KiB', '120.0 MiB'."""
+    if size < 2**10:
+        return f"{size} bytes"
+    if size < 2**20:
         return f"{size / 2**10:.0f} KiB"
     return f"{size / 2**20:.1f} MiB"
 
