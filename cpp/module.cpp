@@ -360,8 +360,8 @@ py::array empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
 }
 
 // The mean of a loss and its gradient for a contiguous pair (see is_contiguous_pair) and
-// contiguous weights or None (see is_contiguous_weights), or None for the general path. That path also
-// takes weights that are not all non-negative or whose sum lies outside
+// contiguous weights or None (see is_contiguous_weights), or None for the general path.
+// That path also takes weights that are not all non-negative or whose sum lies outside
 // [kSmallWeightSum, kLargeWeightSum), where the sum or the products may need scaling. `out`
 // may be None, or a C-contiguous writable array of the inputs' shape and dtype that is one
 // of them or shares no memory with them, and none with the weights.
