@@ -260,7 +260,7 @@ def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
     assert f"prefetch window:     {expected}" in capsys.readouterr().out
     _core.set_prefetch_window(0, 1000, 5 << 30)
     fm.show_config()
-    expected = "0 bytes to 1000 bytes per thread, 5120.0 MiB in all" if prefetching else "none ("
+    expected = "0 bytes to 1000 bytes per thread, 5.0 GiB in all" if prefetching else "none ("
     assert f"prefetch window:     {expected}" in capsys.readouterr().out
     _core.set_prefetch_window(0, 0, 0)
     fm.show_config()

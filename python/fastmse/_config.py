@@ -64,12 +64,14 @@ def empty_cache():
 
 
 def _size_text(size):
-    """Write a size in bytes as people read it: '0 bytes', '48 KiB', '120.0 MiB'."""
+    """Write a size in bytes as people read it: '0 bytes', '48 KiB', '120.0 MiB', '5.0 GiB'."""
     if size < 2**10:
         return f"{size} bytes"
     if size < 2**20:
-        return f"{size / 2**10:.0f} KiB"
-    return f"{size / 2**20:.1f} MiB"
+        return f"{size // 2**10} KiB"
+    if size < 2**30:
+        return f"{size / 2**20:.1f} MiB"
+    return f"{size / 2**30:.1f} GiB"
 
 
 def show_config(mode="stdout"):
