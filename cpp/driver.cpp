@@ -59,7 +59,7 @@ bool wants_prefetch(int64_t bytes, int threads) {
     if (bytes <= window.min_bytes_per_thread || bytes > window.max_bytes) return false;
     const int64_t per_thread = bytes / threads;
     return per_thread > window.min_bytes_per_thread &&
-           per_thread <= window.max_bytes_per_thread && bytes <= window.max_bytes;
+           per_thread <= window.max_bytes_per_thread;
 }
 
 // Returns the pairwise sum of chunk(0), ..., chunk(n - 1), computed on up to `threads` threads.

@@ -247,28 +247,27 @@ def test_show_config_names_the_conversion_width(capsys, restore_split_conversion
         assert ("(float32 widened in 256-bit halves)" in printed) == expected
 
 
-def test_show_config_names_the_prefetch_window(capsys, restore_prefetch_window):
+PREFETCH_WINDOW_LINES = [
+    ((3 << 19, 8 << 20, 16 << 20), "1.5 MiB to 8.0 MiB per thread, 16.0 MiB in all"),
+    (
+        (48 << 10, 120 << 20, 240 << 20),
+        "48 KiB to 120.0 MiB per thread, 240.0 MiB in all",
+    ),
+    ((0, 1000, 5 << 30), "0 bytes to 1000 bytes per thread, 5.0 GiB in all"),
+    ((0, 0, 0), "none (Linux reports no cache sizes)"),
+    ((8 << 20, 2 << 20, 16 << 20), "none (empty window)"),
+]
+
+
+@pytest.mark.parametrize(("window", "text"), PREFETCH_WINDOW_LINES)
+def test_show_config_names_the_prefetch_window(
+    capsys, restore_prefetch_window, window, text
+):
     info = fm.show_config(mode="dicts")
     prefetching = info["target"] in ("avx2", "avx512")
-    _core.set_prefetch_window(3 << 19, 8 << 20, 16 << 20)
+    _core.set_prefetch_window(*window)
     fm.show_config()
-    expected = "1.5 MiB to 8.0 MiB per thread, 16.0 MiB in all" if prefetching else "none ("
-    assert f"prefetch window:     {expected}" in capsys.readouterr().out
-    _core.set_prefetch_window(48 << 10, 120 << 20, 240 << 20)
-    fm.show_config()
-    expected = "48 KiB to 120.0 MiB per thread, 240.0 MiB in all" if prefetching else "none ("
-    assert f"prefetch window:     {expected}" in capsys.readouterr().out
-    _core.set_prefetch_window(0, 1000, 5 << 30)
-    fm.show_config()
-    expected = "0 bytes to 1000 bytes per thread, 5.0 GiB in all" if prefetching else "none ("
-    assert f"prefetch window:     {expected}" in capsys.readouterr().out
-    _core.set_prefetch_window(0, 0, 0)
-    fm.show_config()
-    expected = "none (Linux reports no cache sizes)" if prefetching else "none ("
-    assert f"prefetch window:     {expected}" in capsys.readouterr().out
-    _core.set_prefetch_window(8 << 20, 2 << 20, 16 << 20)
-    fm.show_config()
-    expected = "none (empty window)" if prefetching else "none ("
+    expected = text if prefetching else "none ("
     assert f"prefetch window:     {expected}" in capsys.readouterr().out
 
 

@@ -1,5 +1,6 @@
 """squared_error, mse_grad and mse_value_and_grad against fastmse.reference."""
 
+import functools
 import math
 
 import numpy as np
@@ -41,8 +42,8 @@ VALUE_AND_GRAD = {
     "squared": (fm.mse_value_and_grad, fm.mse),
     "absolute": (fm.mae_value_and_grad, fm.mae),
     "huber": (
-        lambda *args, **kwargs: fm.huber_value_and_grad(*args, delta=0.5, **kwargs),
-        lambda *args, **kwargs: fm.huber(*args, delta=0.5, **kwargs),
+        functools.partial(fm.huber_value_and_grad, delta=0.5),
+        functools.partial(fm.huber, delta=0.5),
     ),
 }
 

@@ -10,7 +10,7 @@ AxisError = getattr(np, "exceptions", np).AxisError
 
 def real_number(value, name):
     """Return `value` as a float: a real number, or a 0-d array of one; else TypeError."""
-    if type(value) is float or type(value) is int:
+    if type(value) in (float, int):
         # The common cases, which skip the slow check against numbers.Real.
         return float(value)
     if isinstance(value, np.ndarray) and value.ndim == 0:
